@@ -1,0 +1,3 @@
+from appwarden.entrypoints.cli.main import run
+
+run()

@@ -1,0 +1,247 @@
+"""Mail-access decisions from an immutable, versioned in-memory index.
+
+The index maps every mail identity of every known device (`device:<key>`, `eas:<DeviceId>`,
+`cert:<fingerprint>`, `imap:<id>`) to an `Entry`: the device's outcome now, and the instants at
+which that outcome changes by itself (a deadline, the end of an exemption or attestation). A
+lookup is a dict probe and, rarely, a bisect: no database, no policy evaluation, no allocation
+beyond the small `Decision` tuple.
+
+Indexes are never mutated. `updated()` returns a new index that shares the large base dict and
+carries a small overlay of changed keys; when the overlay grows past a fraction of the base, it
+is folded into a fresh base. Swapping the service's reference to the new index is atomic.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import NamedTuple
+
+from appwarden.core.policy import Action, PolicyVersion
+from appwarden.core.timeutil import to_epoch
+from appwarden.core.verdict import Status, Verdict
+
+
+class Effect(StrEnum):
+    ALLOW = "allow"
+    DENY = "deny"
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    policy: str
+    version: int
+    title: str
+    status: Status  # the status this verdict has at the decision's instant
+    apps: tuple[str, ...]
+    deadline: datetime | None
+    enforce_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    effect: Effect
+    deny: tuple[Reason, ...] = ()  # block_mail policies in force
+    warn: tuple[Reason, ...] = ()  # pending deadlines, warn-mode policies past their deadline
+    dry_run: tuple[Reason, ...] = ()  # report-mode policies that would deny
+
+    @property
+    def reasons(self) -> tuple[Reason, ...]:
+        return self.deny or self.dry_run or self.warn
+
+
+ALLOW = Outcome(Effect.ALLOW)
+
+
+class Entry:
+    """One device's outcome over time.
+
+    `first` holds until `times[0]`; from `times[i]` on, `outcomes[i]` holds.
+    """
+
+    __slots__ = ("device", "first", "outcomes", "times")
+
+    def __init__(
+        self,
+        device: str,
+        first: Outcome,
+        times: tuple[float, ...] = (),
+        outcomes: tuple[Outcome, ...] = (),
+    ) -> None:
+        self.device = device
+        self.first = first
+        self.times = times
+        self.outcomes = outcomes
+
+    def at(self, now: float) -> Outcome:
+        times = self.times
+        if not times or now < times[0]:
+            return self.first
+        return self.outcomes[bisect_right(times, now) - 1]
+
+    def next_change(self, now: float) -> float | None:
+        i = bisect_right(self.times, now)
+        return self.times[i] if i < len(self.times) else None
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Entry):
+            return NotImplemented
+        return (self.device, self.first, self.times, self.outcomes) == (
+            other.device,
+            other.first,
+            other.times,
+            other.outcomes,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.device, self.first, self.times))
+
+
+def _reason(verdict: Verdict, title: str, status: Status) -> Reason:
+    return Reason(
+        verdict.policy,
+        verdict.version,
+        title,
+        status,
+        verdict.apps,
+        verdict.deadline,
+        verdict.enforce_at,
+    )
+
+
+def outcome_at(verdicts: Iterable[Verdict], titles: Mapping[str, str], instant: float) -> Outcome:
+    """What the device's verdicts mean for mail access at `instant` (epoch seconds)."""
+    deny: list[Reason] = []
+    warn: list[Reason] = []
+    dry: list[Reason] = []
+    for v in sorted(verdicts, key=lambda v: v.policy):
+        title = titles.get(v.policy, v.policy)
+        enforced = v.enforce_at is not None and to_epoch(v.enforce_at) <= instant
+        if enforced and v.action is Action.BLOCK_MAIL:
+            deny.append(_reason(v, title, Status.BLOCKED))
+        elif enforced and v.action is Action.WARN:
+            warn.append(_reason(v, title, Status.OVERDUE))
+        elif enforced:
+            dry.append(_reason(v, title, Status.OVERDUE))
+        elif v.enforce_at is not None and v.status is not Status.COMPLIANT:
+            before = Status.PENDING if v.status in (Status.BLOCKED, Status.OVERDUE) else v.status
+            warn.append(_reason(v, title, before))
+    if not (deny or warn or dry):
+        return ALLOW
+    effect = Effect.DENY if deny else Effect.ALLOW
+    return Outcome(effect, tuple(deny), tuple(warn), tuple(dry))
+
+
+def build_entry(device: str, verdicts: Iterable[Verdict], titles: Mapping[str, str]) -> Entry:
+    relevant = [v for v in verdicts if not v.is_plain_compliant]
+    if not relevant:
+        return Entry(device, ALLOW)
+    times = sorted({to_epoch(v.enforce_at) for v in relevant if v.enforce_at is not None})
+    first = outcome_at(relevant, titles, float("-inf"))
+    kept_times: list[float] = []
+    kept: list[Outcome] = []
+    last = first
+    for t in times:
+        outcome = outcome_at(relevant, titles, t)
+        if outcome != last:
+            kept_times.append(t)
+            kept.append(outcome)
+            last = outcome
+    return Entry(device, first, tuple(kept_times), tuple(kept))
+
+
+_GONE = Entry("", ALLOW)  # tombstone in overlays
+
+
+class DecisionIndex:
+    __slots__ = ("_base", "_overlay", "revision")
+
+    def __init__(
+        self,
+        entries: dict[str, Entry],
+        revision: int = 0,
+        overlay: dict[str, Entry] | None = None,
+    ) -> None:
+        self._base = entries
+        self._overlay = overlay or {}
+        self.revision = revision
+
+    def get(self, key: str) -> Entry | None:
+        overlay = self._overlay
+        if overlay:
+            entry = overlay.get(key)
+            if entry is not None:
+                return None if entry is _GONE else entry
+        return self._base.get(key)
+
+    def __len__(self) -> int:
+        gone = sum(1 for k, e in self._overlay.items() if e is _GONE and k in self._base)
+        new = sum(1 for k, e in self._overlay.items() if e is not _GONE and k not in self._base)
+        return len(self._base) + new - gone
+
+    @property
+    def overlay_size(self) -> int:
+        return len(self._overlay)
+
+    def updated(self, changes: Mapping[str, Entry | None], revision: int) -> DecisionIndex:
+        """A new index with `changes` applied (None removes a key); this one is untouched."""
+        overlay = dict(self._overlay)
+        for key, entry in changes.items():
+            overlay[key] = _GONE if entry is None else entry
+        if len(overlay) > max(4096, len(self._base) // 16):
+            base = dict(self._base)
+            for key, entry in overlay.items():
+                if entry is _GONE:
+                    base.pop(key, None)
+                else:
+                    base[key] = entry
+            return DecisionIndex(base, revision)
+        return DecisionIndex(self._base, revision, overlay)
+
+    def keys_of(self, device: str) -> list[str]:
+        """Every identity key that resolves to `device` (slow: for tests and diagnostics)."""
+        keys = {k for k, e in self._base.items() if e.device == device}
+        for key, entry in self._overlay.items():
+            if entry is _GONE or entry.device != device:
+                keys.discard(key)
+            else:
+                keys.add(key)
+        return sorted(keys)
+
+
+class Decision(NamedTuple):
+    id: int
+    revision: int
+    identity: str
+    device: str | None
+    outcome: Outcome | None  # None: the identity is not known to AppWarden
+    at: float
+
+    @property
+    def known(self) -> bool:
+        return self.outcome is not None
+
+
+def decide(index: DecisionIndex, identity: str, now: float, decision_id: int) -> Decision:
+    """The hot path: look an identity up and evaluate its entry at `now`."""
+    entry = index.get(identity)
+    if entry is None:
+        return Decision(decision_id, index.revision, identity, None, None, now)
+    return Decision(decision_id, index.revision, identity, entry.device, entry.at(now), now)
+
+
+def titles_of(versions: Iterable[PolicyVersion]) -> dict[str, str]:
+    return {pv.slug: pv.policy.text("title", "en") for pv in versions}
+
+
+def entries_for_device(
+    identity_keys: Iterable[str],
+    device: str,
+    verdicts: Iterable[Verdict],
+    titles: Mapping[str, str],
+) -> dict[str, Entry]:
+    entry = build_entry(device, verdicts, titles)
+    return dict.fromkeys(identity_keys, entry)

@@ -1,0 +1,217 @@
+"""Assessment of the whole fleet against policy versions, on the fleet index.
+
+Bitmaps find the candidates (in scope and carrying a barred app, failing an OS rule, unseen, or
+failing before); `assess.settle` decides each candidate's verdict exactly as the single-device
+path does. Everyone else in scope is plainly compliant and costs nothing.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from pyroaring import BitMap
+
+from appwarden.core.assess import app_finding, os_findings, settle
+from appwarden.core.catalog import Catalog
+from appwarden.core.exemptions import AttestationBook, ExemptionBook
+from appwarden.core.fleet import FleetIndex
+from appwarden.core.inventory import Platform, Visibility
+from appwarden.core.matching import AppMatch, BarredApps
+from appwarden.core.policy import PolicyVersion, Scope
+from appwarden.core.verdict import (
+    Finding,
+    Status,
+    Transition,
+    Verdict,
+    VerdictKey,
+    diff_verdicts,
+)
+
+
+class MatchCache:
+    """Which app-dictionary slots a compiled rule bars; extended as the dictionary grows."""
+
+    def __init__(self, barred: BarredApps) -> None:
+        self.barred = barred
+        self.matched: dict[int, AppMatch] = {}
+        self._seen = 0
+
+    def refresh(self, fleet: FleetIndex) -> dict[int, AppMatch]:
+        log = fleet.app_log
+        for slot in log[self._seen :]:
+            key = fleet.app_keys[slot]
+            found = self.barred.match(key, fleet.app_names[slot], fleet.app_publishers[slot])
+            if found is None:
+                self.matched.pop(slot, None)
+            else:
+                self.matched[slot] = found
+        self._seen = len(log)
+        return self.matched
+
+
+def scope_bitmap(fleet: FleetIndex, scope: Scope) -> BitMap:
+    result = BitMap(fleet.mail) if scope.mail_access_only else BitMap(fleet.live)
+    if scope.platforms:
+        result &= BitMap.union(BitMap(), *(fleet.by_platform[p] for p in scope.platforms))
+    if scope.ownership:
+        result &= BitMap.union(BitMap(), *(fleet.by_ownership[o] for o in scope.ownership))
+    if scope.departments:
+        result &= _union(fleet.by_department, scope.departments)
+    if scope.groups:
+        result &= _union(fleet.by_group, scope.groups)
+    if scope.exclude_departments:
+        result -= _union(fleet.by_department, scope.exclude_departments)
+    if scope.exclude_groups:
+        result -= _union(fleet.by_group, scope.exclude_groups)
+    return result
+
+
+def _union(index: Mapping[str, BitMap], names: Iterable[str]) -> BitMap:
+    return BitMap.union(BitMap(), *(index[n] for n in names if n in index))
+
+
+@dataclass
+class PolicyResult:
+    version: PolicyVersion
+    scope: BitMap
+    verdicts: dict[str, Verdict] = field(default_factory=dict)  # not plainly compliant
+    employees_in_scope: int = 0
+
+    @property
+    def in_scope(self) -> int:
+        return len(self.scope)
+
+    def counts(self) -> Counter[Status]:
+        counts = Counter(v.status for v in self.verdicts.values())
+        not_compliant = sum(n for s, n in counts.items() if s is not Status.COMPLIANT)
+        counts[Status.COMPLIANT] = self.in_scope - not_compliant
+        return counts
+
+
+@dataclass
+class FleetAssessment:
+    at: datetime
+    results: dict[str, PolicyResult]
+    transitions: list[Transition]
+
+    def verdicts(self) -> dict[VerdictKey, Verdict]:
+        return {
+            (device, slug): v
+            for slug, result in self.results.items()
+            for device, v in result.verdicts.items()
+        }
+
+
+def assess_policy(
+    fleet: FleetIndex,
+    pv: PolicyVersion,
+    cache: MatchCache,
+    exemptions: ExemptionBook,
+    attestations: AttestationBook,
+    previous: Mapping[str, Verdict],
+    now: datetime,
+) -> PolicyResult:
+    """Verdicts of every device in scope of one policy version (sparse: non-compliant only)."""
+    scope = scope_bitmap(fleet, pv.policy.scope)
+    findings = _app_findings(fleet, cache, scope)
+    _add_os_findings(fleet, pv, scope, findings, now)
+    unseen = BitMap()
+    if not cache.barred.is_empty:
+        hidden = fleet.by_visibility[Visibility.MANAGED] | fleet.by_visibility[Visibility.NONE]
+        unseen = scope & hidden
+    candidates = set(findings) | set(unseen)
+    for device in previous:
+        slot = fleet.slot_of.get(device)
+        if slot is not None and slot in scope:
+            candidates.add(slot)
+    result = PolicyResult(pv, scope, employees_in_scope=fleet.employees_of(scope))
+    for slot in candidates:
+        key = fleet.keys[slot]
+        owner = fleet.owner_of(slot)
+        verdict = settle(
+            key,
+            owner.email if owner else None,
+            pv,
+            findings.get(slot, []),
+            slot in unseen,
+            exemptions,
+            attestations,
+            previous.get(key),
+            now,
+        )
+        if not verdict.is_plain_compliant:
+            result.verdicts[key] = verdict
+    return result
+
+
+def _app_findings(fleet: FleetIndex, cache: MatchCache, scope: BitMap) -> dict[int, list[Finding]]:
+    out: dict[int, list[Finding]] = {}
+    for app_slot, match in cache.refresh(fleet).items():
+        hit = fleet.app_devices[app_slot] & scope
+        if not hit:
+            continue
+        finding = app_finding(fleet.app_keys[app_slot], fleet.app_names[app_slot], match)
+        for slot in hit:
+            out.setdefault(slot, []).append(finding)
+    return out
+
+
+def _add_os_findings(
+    fleet: FleetIndex,
+    pv: PolicyVersion,
+    scope: BitMap,
+    out: dict[int, list[Finding]],
+    now: datetime,
+) -> None:
+    rule = pv.policy.rule
+    if not rule.checks_os:
+        return
+    platforms = set(rule.minimum_os)
+    if rule.minimum_android_patch or rule.maximum_patch_age:
+        platforms.add(Platform.ANDROID)
+    relevant = scope & BitMap.union(BitMap(), *(fleet.by_platform[p] for p in platforms))
+    memo: dict[tuple[int, int, int], list[Finding]] = {}
+    for slot in relevant:
+        combo = (fleet.platform[slot], fleet.os_code[slot], fleet.patch[slot])
+        found = memo.get(combo)
+        if found is None:
+            patch = date.fromordinal(combo[2]) if combo[2] else None
+            found = os_findings(pv, fleet.platform_of(slot), fleet.os_of(slot), patch, now)
+            memo[combo] = found
+        if found:
+            out.setdefault(slot, []).extend(found)
+
+
+def assess_fleet(
+    fleet: FleetIndex,
+    versions: Iterable[PolicyVersion],
+    catalog: Catalog,
+    exemptions: ExemptionBook,
+    attestations: AttestationBook,
+    previous: Mapping[VerdictKey, Verdict],
+    now: datetime,
+    caches: dict[str, MatchCache] | None = None,
+) -> FleetAssessment:
+    """Assess every policy version over the fleet and diff against `previous`.
+
+    Verdicts in `previous` for policies not in `versions` (retired policies) resolve.
+    """
+    caches = {} if caches is None else caches
+    by_policy: dict[str, dict[str, Verdict]] = {}
+    for (device, slug), verdict in previous.items():
+        by_policy.setdefault(slug, {})[device] = verdict
+    results: dict[str, PolicyResult] = {}
+    for pv in versions:
+        cache = caches.get(pv.slug)
+        stale = cache is None or cache.barred.catalog is not catalog
+        if stale or cache is None or cache.barred.matchers != pv.policy.rule.barred:
+            cache = caches[pv.slug] = MatchCache(BarredApps(pv.policy.rule.barred, catalog))
+        results[pv.slug] = assess_policy(
+            fleet, pv, cache, exemptions, attestations, by_policy.get(pv.slug, {}), now
+        )
+    current = {(d, s): v for s, r in results.items() for d, v in r.verdicts.items()}
+    transitions = diff_verdicts(previous, current, now)
+    return FleetAssessment(now, results, transitions)
