@@ -342,7 +342,7 @@ def row_of(device: Device) -> DeviceRow:
         os_version=device.os_version,
         android_patch=device.android_patch,
         owner=device.owner,
-        identities=device.mail.keys(),
+        identities=device.mail.identity_keys(),
         name=device.name,
     )
 

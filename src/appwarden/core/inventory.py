@@ -137,7 +137,7 @@ class MailIdentities:
     cert_fingerprints: tuple[str, ...] = ()
     imap_ids: tuple[str, ...] = ()
 
-    def keys(self) -> tuple[str, ...]:
+    def identity_keys(self) -> tuple[str, ...]:
         return (
             tuple(identity_key("eas", v) for v in self.eas_device_ids)
             + tuple(identity_key("cert", v) for v in self.cert_fingerprints)
@@ -203,7 +203,7 @@ class Device:
         return self.has_mail_access or bool(self.mail)
 
     def identity_keys(self) -> tuple[str, ...]:
-        return (identity_key("device", self.key), *self.mail.keys())
+        return (identity_key("device", self.key), *self.mail.identity_keys())
 
 
 @dataclass(frozen=True, slots=True)

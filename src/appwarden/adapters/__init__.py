@@ -1,0 +1,1 @@
+"""Everything that touches the outside world: database, files, mail, gateways, clocks."""

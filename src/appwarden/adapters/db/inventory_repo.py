@@ -1,0 +1,398 @@
+"""Employees, devices, mail identities and installed apps, written as diffs."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from appwarden.adapters.db.codec import d, from_d, from_js, from_t, js, t
+from appwarden.core.fleet import DeviceRow, FleetIndex
+from appwarden.core.inventory import (
+    AppKey,
+    AppPlatform,
+    AppRef,
+    Device,
+    Employee,
+    InstalledApp,
+    MailIdentities,
+    Ownership,
+    Platform,
+    Visibility,
+    identity_key,
+)
+from appwarden.services.ports import DeviceChange, Progress
+
+_DEVICE_FIELDS = (
+    "owner_email",
+    "platform",
+    "ownership",
+    "visibility",
+    "os_version",
+    "android_patch",
+    "mail_access",
+    "name",
+    "model",
+    "serial",
+)
+
+
+class AppIds:
+    """Process-wide cache of app dictionary ids; entries become visible only after commit."""
+
+    def __init__(self) -> None:
+        self.committed: dict[AppKey, int] = {}
+
+
+class SqliteInventory:
+    def __init__(self, conn: sqlite3.Connection, app_ids: AppIds) -> None:
+        self.conn = conn
+        self.app_ids = app_ids
+        self.pending_ids: dict[AppKey, int] = {}
+
+    # -- employees -------------------------------------------------------------------------------
+    def upsert_employee(self, employee: Employee, at: datetime) -> bool:
+        row = (
+            employee.email.lower(),
+            employee.name,
+            employee.locale,
+            employee.timezone,
+            employee.department,
+            employee.country,
+            js(sorted(employee.groups)),
+            employee.manager.lower(),
+            t(at),
+        )
+        cur = self.conn.execute(
+            "INSERT INTO employees (email, name, locale, timezone, department, country, groups,"
+            " manager, updated_at) VALUES (?,?,?,?,?,?,?,?,?)"
+            " ON CONFLICT(email) DO UPDATE SET name=excluded.name, locale=excluded.locale,"
+            " timezone=excluded.timezone, department=excluded.department,"
+            " country=excluded.country, groups=excluded.groups, manager=excluded.manager,"
+            " updated_at=excluded.updated_at"
+            " WHERE (name, locale, timezone, department, country, groups, manager) IS NOT"
+            " (excluded.name, excluded.locale, excluded.timezone, excluded.department,"
+            " excluded.country, excluded.groups, excluded.manager)",
+            row,
+        )
+        return cur.rowcount > 0
+
+    def employee(self, email: str) -> Employee | None:
+        row = self.conn.execute(
+            "SELECT email, name, locale, timezone, department, country, groups, manager"
+            " FROM employees WHERE email = ?",
+            (email.lower(),),
+        ).fetchone()
+        return _employee(row) if row else None
+
+    def employees(self) -> Iterator[Employee]:
+        cur = self.conn.execute(
+            "SELECT email, name, locale, timezone, department, country, groups, manager"
+            " FROM employees ORDER BY id"
+        )
+        return (_employee(row) for row in cur)
+
+    def count_employees(self) -> int:
+        return int(self.conn.execute("SELECT count(*) FROM employees").fetchone()[0])
+
+    # -- apps dictionary -------------------------------------------------------------------------
+    def app_id(self, app: InstalledApp) -> int:
+        key = app.key
+        found = self.app_ids.committed.get(key) or self.pending_ids.get(key)
+        if found is not None:
+            return found
+        row = self.conn.execute(
+            "INSERT INTO apps (platform, identifier, name_folded, name, publisher)"
+            " VALUES (?,?,?,?,?) ON CONFLICT (platform, identifier, name_folded)"
+            " DO UPDATE SET name = CASE WHEN apps.name = '' THEN excluded.name ELSE apps.name END,"
+            " publisher = CASE WHEN apps.publisher = '' THEN excluded.publisher"
+            " ELSE apps.publisher END RETURNING id",
+            (key.platform.value, key.identifier, key.name_folded, app.name, app.publisher),
+        ).fetchone()
+        self.pending_ids[key] = int(row[0])
+        return int(row[0])
+
+    def commit_cache(self) -> None:
+        self.app_ids.committed.update(self.pending_ids)
+        self.pending_ids.clear()
+
+    # -- devices ---------------------------------------------------------------------------------
+    def upsert_device(
+        self, device: Device, at: datetime, source: str, replace_apps: bool = True
+    ) -> DeviceChange:
+        values = {
+            "owner_email": device.owner.lower() if device.owner else None,
+            "platform": device.platform.value,
+            "ownership": device.ownership.value,
+            "visibility": device.visibility.value,
+            "os_version": device.os_version,
+            "android_patch": d(device.android_patch),
+            "mail_access": 1 if device.reaches_mail else 0,
+            "name": device.name,
+            "model": device.model,
+            "serial": device.serial,
+        }
+        existing = self.conn.execute(
+            f"SELECT id, {', '.join(_DEVICE_FIELDS)} FROM devices WHERE key = ?",  # noqa: S608
+            (device.key,),
+        ).fetchone()
+        created = existing is None
+        if created:
+            device_id = self._insert_device(device.key, values, at, source)
+            changed = True
+        else:
+            device_id = int(existing[0])
+            old = dict(zip(_DEVICE_FIELDS, existing[1:], strict=True))
+            changed = old != values
+            self._touch_device(device_id, values if changed else None, at, source)
+        changed |= self._sync_identities(device_id, device.mail)
+        added: tuple[InstalledApp, ...] = ()
+        removed: tuple[InstalledApp, ...] = ()
+        if replace_apps:
+            added, removed = self._sync_apps(device_id, device.apps, at, source)
+        return DeviceChange(created, changed and not created, added, removed)
+
+    def _insert_device(self, key: str, values: dict[str, Any], at: datetime, source: str) -> int:
+        cols = ", ".join(_DEVICE_FIELDS)
+        marks = ", ".join("?" for _ in _DEVICE_FIELDS)
+        row = self.conn.execute(
+            f"INSERT INTO devices (key, {cols}, source, last_seen_at, updated_at)"  # noqa: S608
+            f" VALUES (?, {marks}, ?, ?, ?) RETURNING id",
+            (key, *values.values(), source, t(at), t(at)),
+        ).fetchone()
+        return int(row[0])
+
+    def _touch_device(
+        self, device_id: int, values: dict[str, Any] | None, at: datetime, source: str
+    ) -> None:
+        if values is None:
+            self.conn.execute(
+                "UPDATE devices SET last_seen_at = ? WHERE id = ?", (t(at), device_id)
+            )
+            return
+        sets = ", ".join(f"{c} = ?" for c in _DEVICE_FIELDS)
+        self.conn.execute(
+            f"UPDATE devices SET {sets}, source = ?, last_seen_at = ?, updated_at = ?"  # noqa: S608
+            " WHERE id = ?",
+            (*values.values(), source, t(at), t(at), device_id),
+        )
+
+    def _sync_identities(self, device_id: int, mail: MailIdentities) -> bool:
+        wanted = {tuple(k.split(":", 1)) for k in mail.identity_keys()}
+        have = {
+            (row[0], row[1])
+            for row in self.conn.execute(
+                "SELECT kind, value FROM device_identities WHERE device_id = ?", (device_id,)
+            )
+        }
+        if wanted == have:
+            return False
+        self.conn.executemany(
+            "DELETE FROM device_identities WHERE kind = ? AND value = ?", sorted(have - wanted)
+        )
+        self.conn.executemany(
+            "INSERT INTO device_identities (kind, value, device_id) VALUES (?,?,?)"
+            " ON CONFLICT (kind, value) DO UPDATE SET device_id = excluded.device_id",
+            [(k, v, device_id) for k, v in sorted(wanted - have)],
+        )
+        return True
+
+    def _sync_apps(
+        self, device_id: int, apps: frozenset[InstalledApp], at: datetime, source: str
+    ) -> tuple[tuple[InstalledApp, ...], tuple[InstalledApp, ...]]:
+        wanted = {self.app_id(app): app for app in apps}
+        have = dict(
+            self.conn.execute(
+                "SELECT app_id, version FROM device_apps WHERE device_id = ?", (device_id,)
+            ).fetchall()
+        )
+        add = [a for a in wanted if a not in have]
+        drop = [a for a in have if a not in wanted]
+        bump = [a for a in wanted if a in have and have[a] != wanted[a].version]
+        stamp = t(at)
+        if add:
+            self.conn.executemany(
+                "INSERT INTO device_apps (device_id, app_id, version, first_seen_at)"
+                " VALUES (?,?,?,?)",
+                [(device_id, a, wanted[a].version, stamp) for a in add],
+            )
+        if drop:
+            self.conn.executemany(
+                "DELETE FROM device_apps WHERE device_id = ? AND app_id = ?",
+                [(device_id, a) for a in drop],
+            )
+        if bump:
+            self.conn.executemany(
+                "UPDATE device_apps SET version = ? WHERE device_id = ? AND app_id = ?",
+                [(wanted[a].version, device_id, a) for a in bump],
+            )
+        events = [(device_id, a, "installed", stamp, source) for a in add]
+        events += [(device_id, a, "removed", stamp, source) for a in drop]
+        if events:
+            self.conn.executemany(
+                "INSERT INTO app_events (device_id, app_id, event, at, source) VALUES (?,?,?,?,?)",
+                events,
+            )
+        removed = tuple(self._app_by_id(a) for a in drop)
+        return tuple(wanted[a] for a in add), removed
+
+    def _app_by_id(self, app_id: int) -> InstalledApp:
+        row = self.conn.execute(
+            "SELECT platform, identifier, name_folded, name, publisher FROM apps WHERE id = ?",
+            (app_id,),
+        ).fetchone()
+        return _app(row[0], row[1], row[2], row[3], row[4], "")
+
+    def device(self, key: str) -> Device | None:
+        row = self.conn.execute(
+            "SELECT id, key, owner_email, platform, ownership, visibility, os_version,"
+            " android_patch, mail_access, name, model, serial, last_seen_at"
+            " FROM devices WHERE key = ?",
+            (key,),
+        ).fetchone()
+        if row is None:
+            return None
+        device_id = row[0]
+        idents = self.conn.execute(
+            "SELECT kind, value FROM device_identities WHERE device_id = ? ORDER BY kind, value",
+            (device_id,),
+        ).fetchall()
+        apps = self.conn.execute(
+            "SELECT a.platform, a.identifier, a.name_folded, a.name, a.publisher, da.version"
+            " FROM device_apps da JOIN apps a ON a.id = da.app_id WHERE da.device_id = ?",
+            (device_id,),
+        ).fetchall()
+        return Device(
+            key=row[1],
+            owner=row[2],
+            platform=Platform(row[3]),
+            ownership=Ownership(row[4]),
+            visibility=Visibility(row[5]),
+            os_version=row[6],
+            android_patch=from_d(row[7]),
+            has_mail_access=bool(row[8]),
+            name=row[9],
+            model=row[10],
+            serial=row[11],
+            last_seen=from_t(row[12]),
+            mail=_mail(idents),
+            apps=frozenset(_app(*a) for a in apps),
+        )
+
+    def device_key_for_identity(self, kind: str, value: str) -> str | None:
+        if kind == "device":
+            row = self.conn.execute("SELECT key FROM devices WHERE key = ?", (value,)).fetchone()
+        else:
+            norm = identity_key(kind, value).split(":", 1)[1]
+            row = self.conn.execute(
+                "SELECT d.key FROM device_identities i JOIN devices d ON d.id = i.device_id"
+                " WHERE i.kind = ? AND i.value = ?",
+                (kind, norm),
+            ).fetchone()
+        return str(row[0]) if row else None
+
+    def count_devices(self) -> int:
+        return int(self.conn.execute("SELECT count(*) FROM devices").fetchone()[0])
+
+    def app_history(self, key: str) -> list[dict[str, Any]]:
+        rows = self.conn.execute(
+            "SELECT e.event, e.at, e.source, a.platform, a.identifier, a.name_folded, a.name"
+            " FROM app_events e JOIN apps a ON a.id = e.app_id"
+            " JOIN devices d ON d.id = e.device_id WHERE d.key = ? ORDER BY e.seq",
+            (key,),
+        ).fetchall()
+        return [
+            {
+                "event": r[0],
+                "at": r[1],
+                "source": r[2],
+                "app": f"{r[3]}:{r[4]}" if r[4] else f"name:{r[5]}",
+                "name": r[6],
+            }
+            for r in rows
+        ]
+
+    # -- the fleet index ------------------------------------------------------------------------
+    def load_fleet(self, index: FleetIndex, progress: Progress | None = None) -> None:
+        """Fill `index` from the database: employees, the app dictionary, devices and their apps."""
+        for employee in self.employees():
+            index.upsert_employee(employee)
+        slot_of_app: dict[int, int] = {}
+        for app_id, plat, ident, folded, name, publisher in self.conn.execute(
+            "SELECT id, platform, identifier, name_folded, name, publisher FROM apps ORDER BY id"
+        ):
+            key = AppKey(AppPlatform(plat), ident, folded)
+            slot_of_app[app_id] = index.intern_app(key, name, publisher)
+        idents = self.conn.cursor().execute(
+            "SELECT device_id, kind, value FROM device_identities ORDER BY device_id"
+        )
+        apps = self.conn.cursor().execute(
+            "SELECT device_id, app_id FROM device_apps ORDER BY device_id, app_id"
+        )
+        next_ident = next(idents, None)
+        next_app = next(apps, None)
+        done = 0
+        for row in self.conn.cursor().execute(
+            "SELECT id, key, platform, ownership, visibility, mail_access, os_version,"
+            " android_patch, owner_email, name FROM devices ORDER BY id"
+        ):
+            device_id = row[0]
+            keys: list[str] = []
+            while next_ident is not None and next_ident[0] <= device_id:
+                if next_ident[0] == device_id:
+                    keys.append(identity_key(next_ident[1], next_ident[2]))
+                next_ident = next(idents, None)
+            slots: list[int] = []
+            while next_app is not None and next_app[0] <= device_id:
+                if next_app[0] == device_id:
+                    slots.append(slot_of_app[next_app[1]])
+                next_app = next(apps, None)
+            index.upsert_device(
+                DeviceRow(
+                    key=row[1],
+                    platform=Platform(row[2]),
+                    ownership=Ownership(row[3]),
+                    visibility=Visibility(row[4]),
+                    reaches_mail=bool(row[5]),
+                    os_version=row[6],
+                    android_patch=from_d(row[7]),
+                    owner=row[8],
+                    identities=tuple(keys),
+                    name=row[9],
+                ),
+                slots,
+            )
+            done += 1
+            if progress is not None and done % 10000 == 0:
+                progress(10000)
+        if progress is not None:
+            progress(done % 10000)
+
+
+def _employee(row: Any) -> Employee:
+    return Employee(
+        email=row[0],
+        name=row[1],
+        locale=row[2],
+        timezone=row[3],
+        department=row[4],
+        country=row[5],
+        groups=frozenset(from_js(row[6]) or ()),
+        manager=row[7],
+    )
+
+
+def _mail(idents: list[Any]) -> MailIdentities:
+    by_kind: dict[str, list[str]] = {"eas": [], "cert": [], "imap": []}
+    for kind, value in idents:
+        by_kind.setdefault(kind, []).append(value)
+    return MailIdentities(tuple(by_kind["eas"]), tuple(by_kind["cert"]), tuple(by_kind["imap"]))
+
+
+def _app(
+    platform: str, identifier: str, folded: str, name: str, publisher: str, version: str
+) -> InstalledApp:
+    space = AppPlatform(platform)
+    ref = AppRef(space, identifier) if identifier else None
+    return InstalledApp(ref, name or folded, version, publisher, space)

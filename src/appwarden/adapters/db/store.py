@@ -1,0 +1,100 @@
+"""The SQLite unit of work: one transaction across every repository."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from appwarden.adapters.db.access_repo import SqliteExemptions, SqliteTokens
+from appwarden.adapters.db.audit_repo import SqliteAudit
+from appwarden.adapters.db.connection import connect, migrate
+from appwarden.adapters.db.inventory_repo import AppIds, SqliteInventory
+from appwarden.adapters.db.policy_repo import SqlitePolicies
+from appwarden.adapters.db.verdict_repo import SqliteVerdicts
+from appwarden.core.errors import AppWardenError, StorageError
+
+
+class SqliteUnitOfWork:
+    def __init__(self, conn: sqlite3.Connection, app_ids: AppIds) -> None:
+        self.conn = conn
+        self.inventory = SqliteInventory(conn, app_ids)
+        self.policies = SqlitePolicies(conn)
+        self.verdicts = SqliteVerdicts(conn)
+        self.exemptions = SqliteExemptions(conn)
+        self.audit = SqliteAudit(conn)
+        self.tokens = SqliteTokens(conn)
+
+    def __enter__(self) -> SqliteUnitOfWork:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+class SqliteStore:
+    """Thread-safe: each thread gets its own connection; writers serialise on BEGIN IMMEDIATE."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._local = threading.local()
+        self._app_ids = AppIds()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        migrate(self._conn())
+
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = connect(self.path)
+            self._local.conn = conn
+            with self._lock:
+                self._all.append(conn)
+        return conn
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[SqliteUnitOfWork]:
+        """A write transaction: commits on success, rolls back on any error."""
+        conn = self._conn()
+        uow = SqliteUnitOfWork(conn, self._app_ids)
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise StorageError(f"database {self.path} is not writable: {exc}") from exc
+        try:
+            yield uow
+        except BaseException as exc:
+            conn.execute("ROLLBACK")
+            uow.inventory.pending_ids.clear()
+            if isinstance(exc, sqlite3.Error):
+                raise StorageError(f"database error: {exc}") from exc
+            raise
+        try:
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            conn.execute("ROLLBACK")
+            raise StorageError(f"could not commit to {self.path}: {exc}") from exc
+        uow.inventory.commit_cache()
+
+    @contextmanager
+    def read(self) -> Iterator[SqliteUnitOfWork]:
+        """A consistent read snapshot (no writes)."""
+        conn = self._conn()
+        conn.execute("BEGIN")
+        try:
+            yield SqliteUnitOfWork(conn, self._app_ids)
+        except sqlite3.Error as exc:
+            raise StorageError(f"database error: {exc}") from exc
+        except AppWardenError:
+            raise
+        finally:
+            conn.execute("ROLLBACK")
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._all:
+                conn.close()
+            self._all.clear()
+        self._local = threading.local()

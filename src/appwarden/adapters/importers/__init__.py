@@ -1,0 +1,1 @@
+"""Inventory importers: each turns one source's documented format into an ImportBatch."""

@@ -1,0 +1,174 @@
+"""Running assessments and persisting what changed, in the caller's transaction."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from appwarden.core.assess import assess_device
+from appwarden.core.catalog import Catalog
+from appwarden.core.events import AuditEvent, EventType
+from appwarden.core.exemptions import AttestationBook, ExemptionBook
+from appwarden.core.fleet import FleetIndex
+from appwarden.core.fleet_assess import FleetAssessment, MatchCache, PolicyResult, assess_fleet
+from appwarden.core.matching import BarredApps
+from appwarden.core.policy import PolicyVersion
+from appwarden.core.verdict import Transition, Verdict, VerdictKey, diff_verdicts
+from appwarden.services.ports import UnitOfWork
+
+
+@dataclass
+class AssessmentReport:
+    at: datetime
+    results: dict[str, PolicyResult]
+    transitions: list[Transition]
+    written: int
+    removed: int
+    duration_ms: float
+    assessment_id: int = 0
+    verdicts: dict[VerdictKey, Verdict] = field(default_factory=dict)
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        return {
+            slug: {s.value: n for s, n in r.counts().items()} for slug, r in self.results.items()
+        }
+
+    def transition_counts(self) -> dict[str, int]:
+        return dict(Counter(t.kind.value for t in self.transitions))
+
+
+def storage_changes(
+    previous: Mapping[VerdictKey, Verdict],
+    current: Mapping[VerdictKey, Verdict],
+    keys: Iterable[VerdictKey] | None = None,
+) -> tuple[list[Verdict], list[VerdictKey]]:
+    """Which verdict rows to upsert and which to delete (storage is sparse)."""
+    changed: list[Verdict] = []
+    removed: list[VerdictKey] = []
+    for key in keys if keys is not None else previous.keys() | current.keys():
+        new, old = current.get(key), previous.get(key)
+        if new is not None and new.is_plain_compliant:
+            new = None
+        if new is None and old is not None:
+            removed.append(key)
+        elif new is not None and new != old:
+            changed.append(new)
+    return changed, removed
+
+
+class Assessor:
+    """Keeps compiled rules between runs; every run reads its inputs from the unit of work."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        self.caches: dict[str, MatchCache] = {}
+
+    def books(self, uow: UnitOfWork) -> tuple[ExemptionBook, AttestationBook]:
+        return ExemptionBook(uow.exemptions.all()), AttestationBook(uow.exemptions.attestations())
+
+    def run_full(
+        self, uow: UnitOfWork, fleet: FleetIndex, now: datetime, trigger: str, actor: str
+    ) -> AssessmentReport:
+        started = time.perf_counter()
+        versions = [stored.version for stored in uow.policies.active()]
+        previous = uow.verdicts.all()
+        exemptions, attestations = self.books(uow)
+        result = assess_fleet(
+            fleet, versions, self.catalog, exemptions, attestations, previous, now, self.caches
+        )
+        return self._persist(uow, result, previous, None, started, trigger, actor)
+
+    def run_devices(
+        self,
+        uow: UnitOfWork,
+        fleet: FleetIndex,
+        devices: Iterable[str],
+        now: datetime,
+        trigger: str,
+        actor: str,
+    ) -> AssessmentReport:
+        """Re-assess a few devices against every active policy (after a check-in or exemption)."""
+        started = time.perf_counter()
+        versions = [stored.version for stored in uow.policies.active()]
+        exemptions, attestations = self.books(uow)
+        previous: dict[VerdictKey, Verdict] = {}
+        current: dict[VerdictKey, Verdict] = {}
+        keys: set[VerdictKey] = set()
+        for device in set(devices):
+            stored = {v.policy: v for v in uow.verdicts.for_device(device)}
+            previous.update({(device, slug): v for slug, v in stored.items()})
+            keys.update((device, slug) for slug in stored)
+            facts = fleet.facts(device)
+            if facts is None:
+                continue
+            for pv in versions:
+                keys.add((device, pv.slug))
+                verdict = assess_device(
+                    facts,
+                    pv,
+                    self.barred(pv),
+                    exemptions,
+                    attestations,
+                    stored.get(pv.slug),
+                    now,
+                )
+                if verdict is not None and not verdict.is_plain_compliant:
+                    current[(device, pv.slug)] = verdict
+        transitions = diff_verdicts(previous, current, now, keys)
+        result = FleetAssessment(now, {}, transitions)
+        return self._persist(uow, result, previous, (current, keys), started, trigger, actor)
+
+    def barred(self, pv: PolicyVersion) -> BarredApps:
+        cache = self.caches.get(pv.slug)
+        if cache is None or cache.barred.matchers != pv.policy.rule.barred:
+            cache = self.caches[pv.slug] = MatchCache(
+                BarredApps(pv.policy.rule.barred, self.catalog)
+            )
+        return cache.barred
+
+    def _persist(
+        self,
+        uow: UnitOfWork,
+        result: FleetAssessment,
+        previous: Mapping[VerdictKey, Verdict],
+        partial: tuple[dict[VerdictKey, Verdict], set[VerdictKey]] | None,
+        started: float,
+        trigger: str,
+        actor: str,
+    ) -> AssessmentReport:
+        if partial is None:
+            current = result.verdicts()
+            changed, removed = storage_changes(previous, current)
+        else:
+            current, keys = partial
+            changed, removed = storage_changes(previous, current, keys)
+        uow.verdicts.write(changed, removed, result.at)
+        duration = (time.perf_counter() - started) * 1000
+        report = AssessmentReport(
+            result.at, result.results, result.transitions, len(changed), len(removed), duration
+        )
+        report.verdicts = current
+        report.assessment_id = uow.verdicts.record_assessment(
+            result.at, result.at, duration, trigger, report.counts(), result.transitions
+        )
+        if partial is None or result.transitions:
+            uow.audit.append(
+                AuditEvent(
+                    EventType.ASSESSMENT_RUN,
+                    actor,
+                    result.at,
+                    subject=f"assessment:{report.assessment_id}",
+                    reason=trigger,
+                    data={
+                        "counts": report.counts(),
+                        "transitions": report.transition_counts(),
+                        "devices": sorted({t.device for t in result.transitions})[:50]
+                        if partial is not None
+                        else [],
+                    },
+                )
+            )
+        return report

@@ -1,0 +1,248 @@
+"""The compliance engine: one place that keeps the database, the fleet index and the decision
+index consistent with each other.
+
+Every write goes: open a transaction -> write inventory/policy/exemption rows -> assess -> write
+verdicts, transitions and audit events -> commit -> only then update the in-memory fleet index
+and swap in a new decision index. A failed transaction leaves memory untouched.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from appwarden.core.catalog import Catalog
+from appwarden.core.decision import Decision, titles_of
+from appwarden.core.errors import AppWardenError, NotFound
+from appwarden.core.exemptions import Exemption, TargetKind
+from appwarden.core.fleet import FleetIndex, load_device
+from appwarden.core.inventory import DeviceFacts, identity_key
+from appwarden.core.policy import Policy, PolicyVersion
+from appwarden.core.timeutil import to_epoch
+from appwarden.core.verdict import Verdict
+from appwarden.services.assessment import AssessmentReport, Assessor
+from appwarden.services.decisions import DecisionService, device_identity_keys
+from appwarden.services.exemptions import grant_exemption, revoke_exemption
+from appwarden.services.inventory import ImportBatch, ImportSummary, check_batch, import_batch
+from appwarden.services.policies import PolicyDiff, PolicyService
+from appwarden.services.ports import Progress, Store, UnitOfWork
+
+FULL_ASSESSMENT_ABOVE = 500  # re-assess the whole fleet when more devices than this changed
+
+
+class _DryRun(Exception):
+    def __init__(self, summary: ImportSummary) -> None:
+        self.summary = summary
+
+
+@dataclass(frozen=True, slots=True)
+class EngineLimits:
+    min_lead: timedelta
+    max_exemption: timedelta
+
+
+class Compliance:
+    def __init__(
+        self,
+        store: Store,
+        catalog: Catalog,
+        limits: EngineLimits,
+        decisions: DecisionService | None = None,
+    ) -> None:
+        self.store = store
+        self.catalog = catalog
+        self.limits = limits
+        self.fleet = FleetIndex()
+        self.assessor = Assessor(catalog)
+        self.policies = PolicyService(catalog, self.assessor, limits.min_lead)
+        self.decisions = decisions or DecisionService()
+        self.lock = threading.RLock()
+        self.loaded = False
+        self.last_assessment: AssessmentReport | None = None
+
+    # -- loading ---------------------------------------------------------------------------------
+    def load(self, progress: Progress | None = None) -> None:
+        """Fill the fleet index and decision index from the database."""
+        with self.lock, self.store.read() as uow:
+            fleet = FleetIndex()
+            uow.inventory.load_fleet(fleet, progress)
+            verdicts = uow.verdicts.all()
+            titles = titles_of(s.version for s in uow.policies.active())
+            self.fleet = fleet
+            self.decisions.rebuild(fleet, verdicts, titles)
+            self.loaded = True
+
+    def _titles(self, uow: UnitOfWork) -> dict[str, str]:
+        return titles_of(s.version for s in uow.policies.active())
+
+    # -- assessment ------------------------------------------------------------------------------
+    def assess(
+        self, now: datetime, trigger: str = "manual", actor: str = "system"
+    ) -> AssessmentReport:
+        with self.lock:
+            with self.store.unit_of_work() as uow:
+                report = self.assessor.run_full(uow, self.fleet, now, trigger, actor)
+                titles = self._titles(uow)
+            self.decisions.rebuild(self.fleet, report.verdicts, titles)
+            self.last_assessment = report
+            return report
+
+    def _reassess_devices(
+        self, devices: Iterable[str], now: datetime, trigger: str, actor: str
+    ) -> AssessmentReport:
+        keys = sorted(set(devices))
+        with self.store.unit_of_work() as uow:
+            report = self.assessor.run_devices(uow, self.fleet, keys, now, trigger, actor)
+            titles = self._titles(uow)
+            by_device = {k: uow.verdicts.for_device(k) for k in keys}
+        self.decisions.update_devices(self.fleet, keys, by_device, titles)
+        return report
+
+    # -- policies --------------------------------------------------------------------------------
+    def diff_policy(self, policy: Policy, now: datetime) -> PolicyDiff:
+        with self.lock, self.store.read() as uow:
+            return self.policies.diff(uow, self.fleet, policy, now)
+
+    def apply_policy(
+        self,
+        policy: Policy,
+        source: str,
+        actor: str,
+        reason: str,
+        now: datetime,
+        override_lead_reason: str = "",
+    ) -> tuple[PolicyVersion, AssessmentReport | None]:
+        with self.lock:
+            with self.store.unit_of_work() as uow:
+                version, report = self.policies.apply(
+                    uow, self.fleet, policy, source, actor, reason, now, override_lead_reason
+                )
+                titles = self._titles(uow)
+            if report is not None:
+                self.decisions.rebuild(self.fleet, report.verdicts, titles)
+                self.last_assessment = report
+            return version, report
+
+    def retire_policy(self, slug: str, actor: str, reason: str, now: datetime) -> AssessmentReport:
+        with self.lock:
+            with self.store.unit_of_work() as uow:
+                report = self.policies.retire(uow, self.fleet, slug, actor, reason, now)
+                titles = self._titles(uow)
+            self.decisions.rebuild(self.fleet, report.verdicts, titles)
+            return report
+
+    # -- inventory -------------------------------------------------------------------------------
+    def import_inventory(
+        self,
+        batch: ImportBatch,
+        actor: str,
+        now: datetime,
+        *,
+        skip_bad: bool = False,
+        dry_run: bool = False,
+        progress: Progress | None = None,
+    ) -> tuple[ImportSummary, AssessmentReport | None]:
+        """All or nothing: a bad row rejects the file unless `skip_bad`.
+
+        A dry run computes the summary inside a transaction and rolls it back.
+        """
+        check_batch(batch, skip_bad)
+        with self.lock:
+            try:
+                with self.store.unit_of_work() as uow:
+                    summary = import_batch(uow, batch, now, actor, progress)
+                    if dry_run:
+                        summary.dry_run = True
+                        raise _DryRun(summary)
+            except _DryRun as stop:
+                return stop.summary, None
+            changed = set(summary.changed_devices)
+            for employee in batch.employees:
+                self.fleet.upsert_employee(employee)
+            for device in batch.devices:
+                if device.key in changed:
+                    load_device(self.fleet, device)
+            if not changed and not batch.employees:
+                return summary, None
+            if len(changed) > FULL_ASSESSMENT_ABOVE or batch.employees:
+                return summary, self.assess(now, f"import:{batch.origin}", actor)
+            return summary, self._reassess_devices(changed, now, f"import:{batch.origin}", actor)
+
+    def refresh_devices(
+        self, keys: Iterable[str], now: datetime, trigger: str, actor: str
+    ) -> AssessmentReport:
+        """Reload some devices from the database into memory and re-assess them."""
+        keys = list(keys)
+        with self.lock:
+            old = {}
+            with self.store.read() as uow:
+                devices = {k: uow.inventory.device(k) for k in keys}
+            for key, device in devices.items():
+                slot = self.fleet.slot_of.get(key)
+                if slot is not None:
+                    old[key] = device_identity_keys(self.fleet, slot)
+                if device is None:
+                    self.fleet.remove_device(key)
+                else:
+                    load_device(self.fleet, device)
+            report = self._reassess_devices(keys, now, trigger, actor)
+            for key, identities in old.items():
+                slot = self.fleet.slot_of[key]
+                gone = set(identities) - set(device_identity_keys(self.fleet, slot))
+                if gone:
+                    self.decisions.index = self.decisions.index.updated(
+                        dict.fromkeys(gone), self.decisions.index.revision + 1
+                    )
+            return report
+
+    # -- exemptions ------------------------------------------------------------------------------
+    def grant_exemption(self, now: datetime, **kwargs: Any) -> tuple[Exemption, AssessmentReport]:
+        with self.lock:
+            with self.store.unit_of_work() as uow:
+                exemption = grant_exemption(
+                    uow, now=now, max_duration=self.limits.max_exemption, **kwargs
+                )
+            report = self._reassess_devices(
+                self._devices_of(exemption), now, f"exemption:{exemption.id}", exemption.created_by
+            )
+            return exemption, report
+
+    def revoke_exemption(
+        self, exemption_id: str, actor: str, reason: str, now: datetime
+    ) -> tuple[Exemption, AssessmentReport]:
+        with self.lock:
+            with self.store.unit_of_work() as uow:
+                exemption = revoke_exemption(uow, exemption_id, actor, reason, now)
+            report = self._reassess_devices(
+                self._devices_of(exemption), now, f"exemption_revoked:{exemption_id}", actor
+            )
+            return exemption, report
+
+    def _devices_of(self, exemption: Exemption) -> list[str]:
+        if exemption.target_kind is TargetKind.DEVICE:
+            return [exemption.target]
+        slot = self.fleet.employee_slot.get(exemption.target.lower())
+        if slot is None:
+            return []
+        return [self.fleet.keys[s] for s in self.fleet.employee_devices.get(slot, ())]
+
+    # -- reading ---------------------------------------------------------------------------------
+    def decide(self, kind: str, value: str, now: datetime) -> Decision:
+        try:
+            key = identity_key(kind, value)
+        except ValueError as exc:
+            raise AppWardenError(str(exc)) from exc
+        return self.decisions.decide(key, to_epoch(now))
+
+    def device_facts(self, key: str) -> DeviceFacts:
+        facts = self.fleet.facts(key)
+        if facts is None:
+            raise NotFound(f"no device {key!r} in the inventory")
+        return facts
+
+    def device_verdicts(self, key: str) -> list[Verdict]:
+        with self.store.read() as uow:
+            return uow.verdicts.for_device(key)

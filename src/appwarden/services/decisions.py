@@ -1,0 +1,75 @@
+"""The decision service: owns the current decision index and swaps it atomically."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Mapping
+
+from appwarden.core.decision import (
+    Decision,
+    DecisionIndex,
+    Entry,
+    build_entry,
+    decide,
+)
+from appwarden.core.fleet import FleetIndex
+from appwarden.core.inventory import identity_key
+from appwarden.core.verdict import Verdict, VerdictKey
+
+
+def device_identity_keys(fleet: FleetIndex, slot: int) -> tuple[str, ...]:
+    return (identity_key("device", fleet.keys[slot]), *fleet.identities[slot])
+
+
+class DecisionService:
+    def __init__(self, id_prefix: str = "d") -> None:
+        self.index = DecisionIndex({}, 0)
+        self.id_prefix = id_prefix
+        self._ids = itertools.count(1)
+
+    # -- the hot path ----------------------------------------------------------------------------
+    def decide(self, identity: str, now: float) -> Decision:
+        return decide(self.index, identity, now, next(self._ids))
+
+    def decision_id(self, decision: Decision) -> str:
+        return f"{self.id_prefix}-{decision.id:x}"
+
+    # -- building --------------------------------------------------------------------------------
+    def rebuild(
+        self,
+        fleet: FleetIndex,
+        verdicts: Mapping[VerdictKey, Verdict],
+        titles: Mapping[str, str],
+    ) -> None:
+        by_device: dict[str, list[Verdict]] = {}
+        for (device, _), verdict in verdicts.items():
+            by_device.setdefault(device, []).append(verdict)
+        entries: dict[str, Entry] = {}
+        for slot in fleet.live:
+            key = fleet.keys[slot]
+            entry = build_entry(key, by_device.get(key, ()), titles)
+            for identity in device_identity_keys(fleet, slot):
+                entries[identity] = entry
+        self.index = DecisionIndex(entries, self.index.revision + 1)
+
+    def update_devices(
+        self,
+        fleet: FleetIndex,
+        devices: Iterable[str],
+        verdicts_by_device: Mapping[str, Iterable[Verdict]],
+        titles: Mapping[str, str],
+        old_identities: Mapping[str, Iterable[str]] | None = None,
+    ) -> None:
+        """Re-derive the entries of some devices; identities they no longer have are dropped."""
+        changes: dict[str, Entry | None] = {}
+        for key in devices:
+            for old in (old_identities or {}).get(key, ()):
+                changes[old] = None
+            slot = fleet.slot_of.get(key)
+            if slot is None or slot not in fleet.live:
+                continue
+            entry = build_entry(key, verdicts_by_device.get(key, ()), titles)
+            for identity in device_identity_keys(fleet, slot):
+                changes[identity] = entry
+        if changes:
+            self.index = self.index.updated(changes, self.index.revision + 1)

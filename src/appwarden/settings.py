@@ -1,0 +1,157 @@
+"""Every setting, declared once: name, default, help.
+
+Precedence, lowest first: the defaults below, `<home>/appwarden.toml`, environment variables
+`APPWARDEN_<NAME>` (upper-case), then command-line flags. docs/settings.md documents each one; a
+test fails when it misses one.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from appwarden.core.errors import InvalidInput, Problem
+from appwarden.core.timeutil import TimeFormatError, parse_duration
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    name: str
+    default: str
+    help: str
+    kind: str = "str"  # str | int | duration | path | bool
+
+    @property
+    def env(self) -> str:
+        return "APPWARDEN_" + self.name.upper()
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("home", ".appwarden", "Folder for the database and local state.", "path"),
+    Setting("database", "", "SQLite database file; empty means <home>/appwarden.db.", "path"),
+    Setting("policies_dir", "policies", "Folder of policy YAML files (one per policy).", "path"),
+    Setting("catalog_local", "", "A local catalog YAML merged into the shipped one.", "path"),
+    Setting(
+        "clock",
+        "system",
+        "`system`, or an ISO 8601 instant: the server's clock starts there and runs forward "
+        "(replay a deadline without waiting for it).",
+    ),
+    Setting(
+        "min_lead_time",
+        "P7D",
+        "Shortest allowed time between applying a policy and its deadline; `apply` refuses less "
+        "unless overridden with a reason.",
+        "duration",
+    ),
+    Setting("max_exemption", "P180D", "Longest allowed exemption.", "duration"),
+    Setting("api_host", "127.0.0.1", "Address the admin API listens on."),
+    Setting("api_port", "8470", "Port of the admin API (and the console).", "int"),
+    Setting("decision_host", "127.0.0.1", "Address the decision listener (gateways) binds."),
+    Setting("decision_port", "8471", "Port of the decision listener for mail gateways.", "int"),
+    Setting(
+        "assess_interval",
+        "PT5M",
+        "How often the server re-assesses the fleet in the background (records transitions at "
+        "deadlines; decisions do not wait for it).",
+        "duration",
+    ),
+    Setting("log_level", "info", "debug, info, warning or error."),
+)
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+class Settings:
+    def __init__(self, values: Mapping[str, str]) -> None:
+        self._values = dict(values)
+
+    @classmethod
+    def load(
+        cls, overrides: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None
+    ) -> Settings:
+        env = os.environ if env is None else env
+        values = {s.name: s.default for s in SETTINGS}
+        home = Path(
+            str((overrides or {}).get("home") or env.get("APPWARDEN_HOME") or values["home"])
+        )
+        config = home / "appwarden.toml"
+        if config.is_file():
+            values.update(_read_config(config))
+        for setting in SETTINGS:
+            if setting.env in env:
+                values[setting.name] = env[setting.env]
+        for name, value in (overrides or {}).items():
+            if value is not None:
+                if name not in _BY_NAME:
+                    raise InvalidInput(Problem(f"unknown setting {name!r}", name))
+                values[name] = str(value)
+        settings = cls(values)
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        problems = []
+        for setting in SETTINGS:
+            raw = self._values[setting.name]
+            try:
+                self._convert(setting, raw)
+            except (ValueError, TimeFormatError) as exc:
+                problems.append(Problem(str(exc), setting.name, f"see `{setting.env}`"))
+        if problems:
+            raise InvalidInput(problems)
+
+    def _convert(self, setting: Setting, raw: str) -> Any:
+        if setting.kind == "int":
+            return int(raw)
+        if setting.kind == "duration":
+            return parse_duration(raw)
+        if setting.kind == "path":
+            return Path(raw) if raw else None
+        if setting.kind == "bool":
+            return raw.lower() in ("1", "true", "yes", "on")
+        return raw
+
+    def get(self, name: str) -> Any:
+        return self._convert(_BY_NAME[name], self._values[name])
+
+    def raw(self, name: str) -> str:
+        return self._values[name]
+
+    def duration(self, name: str) -> timedelta:
+        value = self.get(name)
+        assert isinstance(value, timedelta)
+        return value
+
+    @property
+    def home(self) -> Path:
+        return Path(self._values["home"])
+
+    @property
+    def database(self) -> Path:
+        raw = self._values["database"]
+        return Path(raw) if raw else self.home / "appwarden.db"
+
+    def as_dict(self) -> dict[str, str]:
+        return dict(self._values)
+
+
+def _read_config(path: Path) -> dict[str, str]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise InvalidInput(Problem(f"cannot read settings: {exc}", file=str(path))) from exc
+    unknown = [k for k in data if k not in _BY_NAME]
+    if unknown:
+        raise InvalidInput(
+            Problem(
+                f"unknown setting(s): {', '.join(unknown)}",
+                file=str(path),
+                fix="docs/settings.md lists every setting",
+            )
+        )
+    return {k: str(v) for k, v in data.items()}
