@@ -321,7 +321,7 @@ class _Universe:
 
 
 def _employee(rng: random.Random, index: int) -> Employee:
-    country, locale, zones, _ = _pick(rng, REGIONS)  # type: ignore[misc]
+    country, locale, zones, _ = _pick(rng, REGIONS)
     if locale == "ar":
         name = f"{rng.choice(FIRST_AR)} {rng.choice(LAST_AR)}"
     else:
@@ -375,7 +375,7 @@ def _device(
     apps = universe.draw(rng, platform, count)
     space = 2 if platform is not Platform.ANDROID else 1
     for row in BARRED_RATES:
-        ident = row[space]
+        ident = str(row[space])
         if ident and rng.random() < row[3]:
             apps.add(InstalledApp(AppRef.of(platform, ident), row[0]))
     if visibility is Visibility.NONE:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -140,6 +141,15 @@ class SqliteTokens:
             (t(at), token_id),
         )
         return cur.rowcount > 0
+
+    def active_hashes(self, roles: Sequence[str]) -> list[str]:
+        marks = ",".join("?" for _ in roles)
+        rows = self.conn.execute(
+            "SELECT token_hash FROM api_tokens WHERE revoked_at IS NULL"  # noqa: S608
+            f" AND role IN ({marks})",
+            tuple(roles),
+        ).fetchall()
+        return [r[0] for r in rows]
 
     def touch(self, token_id: str, at: datetime) -> None:
         self.conn.execute("UPDATE api_tokens SET last_used_at = ? WHERE id = ?", (t(at), token_id))

@@ -1,0 +1,1 @@
+"""The `appwarden` command line (Typer + Rich)."""
