@@ -3,8 +3,8 @@
 Shape (choices documented in docs/demo.md, drawn from the research notes in shared/reference):
 * 1-3 devices per employee (about 1.4 on average); iOS 58 %, Android 38 %, iPadOS 4 %;
   corporate 55 %, personal 45 %.
-* Personal devices: 60 % report every app (a consenting agent), 30 % only managed apps (user
-  enrolment / work profile), 10 % nothing (mail-only): the last two are `unknown` to app rules.
+* Personal devices: 75 % report every app (a consenting agent), 18 % only managed apps (user
+  enrolment / work profile), 7 % nothing (mail-only): the last two are `unknown` to app rules.
 * 40-110 apps per device, drawn from a skewed (Zipf-Mandelbrot) popularity over real popular apps
   and a long tail of synthetic ones; barred apps from the catalog appear at realistic rates
   (TikTok on about 4 % of devices).

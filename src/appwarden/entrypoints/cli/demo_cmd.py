@@ -122,7 +122,8 @@ def _print_intro(summary: dict[str, object], secrets: Path) -> None:
     out.print(
         f"\n[bold]Demo ready[/]: {summary['in_scope']} devices of "
         f"{summary['employees_in_scope']} employees in scope of [bold]tiktok-mail[/]; "
-        f"[yellow]{counts.get('pending', 0)} pending[/] until {summary['deadline']}, {counts.get('unknown', 0)} unknown (apps not visible)."
+        f"[yellow]{counts.get('pending', 0)} pending[/] until {summary['deadline']}, "
+        f"{counts.get('unknown', 0)} unknown (apps not visible)."
     )
     by_dept = summary["by_department"]
     assert isinstance(by_dept, dict)
