@@ -22,9 +22,8 @@ from appwarden.core.inventory import (
 )
 from appwarden.core.policy import Policy, PolicyVersion
 from appwarden.core.policy_spec import policy_digest, policy_from_data
-from appwarden.core.timeutil import parse_instant
+from appwarden.core.timeutil import parse_duration, parse_instant
 from appwarden.services.compliance import Compliance, EngineLimits
-from appwarden.core.timeutil import parse_duration
 
 T0 = datetime(2020, 7, 1, 16, 0, tzinfo=UTC)
 
@@ -52,11 +51,15 @@ def policy(**overrides: Any) -> Policy:
 
 
 def version(p: Policy, number: int = 1, published: datetime = T0) -> PolicyVersion:
-    return PolicyVersion(p, number, published, p.deadline.resolve(published), digest=policy_digest(p))
+    return PolicyVersion(
+        p, number, published, p.deadline.resolve(published), digest=policy_digest(p)
+    )
 
 
 def app(ident: str, platform: str = "android", name: str = "") -> InstalledApp:
-    return InstalledApp(AppRef.of(platform, ident), name or ident, space=AppRef.of(platform, ident).platform)
+    return InstalledApp(
+        AppRef.of(platform, ident), name or ident, space=AppRef.of(platform, ident).platform
+    )
 
 
 def device(

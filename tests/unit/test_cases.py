@@ -82,8 +82,12 @@ def _device(row: dict[str, Any]) -> Device:
         else:
             ref = AppRef.of(platform, item["id"]) if item.get("id") else None
             apps.add(
-                InstalledApp(ref, item.get("name", ""), publisher=item.get("publisher", ""),
-                             space=platform.app_space)
+                InstalledApp(
+                    ref,
+                    item.get("name", ""),
+                    publisher=item.get("publisher", ""),
+                    space=platform.app_space,
+                )
             )
     patch = row.get("android_patch")
     mail = row.get("mail", True)
@@ -94,7 +98,9 @@ def _device(row: dict[str, Any]) -> Device:
         ownership=Ownership(row.get("ownership", "corporate")),
         visibility=Visibility(row.get("visibility", "all")),
         os_version=str(row.get("os_version", "")),
-        android_patch=patch if isinstance(patch, date) or patch is None else date.fromisoformat(patch),
+        android_patch=patch
+        if isinstance(patch, date) or patch is None
+        else date.fromisoformat(patch),
         mail=MailIdentities(tuple(row.get("eas", []))),
         has_mail_access=bool(mail),
         apps=frozenset(apps),
@@ -108,8 +114,13 @@ def _versions(case: dict[str, Any]) -> list[PolicyVersion]:
         policy = policy_from_data(spec, "case")
         published = _t(row.get("published", DEFAULT_PUBLISHED))
         out.append(
-            PolicyVersion(policy, row.get("version", 1), published,
-                          policy.deadline.resolve(published), digest=policy_digest(policy))
+            PolicyVersion(
+                policy,
+                row.get("version", 1),
+                published,
+                policy.deadline.resolve(published),
+                digest=policy_digest(policy),
+            )
         )
     return out
 
@@ -154,11 +165,15 @@ def _check_verdict(key: str, got: Any, want: Any) -> None:
     if isinstance(want, str):
         want = {"status": want}
     assert got is not None, f"{key}: expected {want['status']}, got compliant/out of scope"
-    assert got.status.value == want["status"], f"{key}: status {got.status.value} != {want['status']}"
+    assert got.status.value == want["status"], (
+        f"{key}: status {got.status.value} != {want['status']}"
+    )
     for field in ("deadline", "until", "enforce_at"):
         if field in want:
             expected = iso(_t(want[field])) if want[field] else None
-            assert iso(getattr(got, field)) == expected, f"{key}: {field} {iso(getattr(got, field))}"
+            assert iso(getattr(got, field)) == expected, (
+                f"{key}: {field} {iso(getattr(got, field))}"
+            )
     if "apps" in want:
         assert sorted(got.apps) == sorted(want["apps"]), f"{key}: apps {got.apps}"
 
@@ -170,7 +185,9 @@ def test_case(path: Path) -> None:
     if case.get("catalog"):
         data = merge_data(data, case["catalog"])
     catalog = catalog_from_data(data)
-    employees = {e.email: e for e in map(_employee, case.get("employees", [{"email": "a@corp.example"}]))}
+    employees = {
+        e.email: e for e in map(_employee, case.get("employees", [{"email": "a@corp.example"}]))
+    }
     versions = _versions(case)
     exemptions = _exemptions(case)
     attestations = _attestations(case)
@@ -197,7 +214,8 @@ def test_case(path: Path) -> None:
         for key, want in wanted.items():
             _check_verdict(f"{where} {'/'.join(key)}", current.get(key), want)
         unexpected = {
-            "/".join(k): v.status.value for k, v in current.items()
+            "/".join(k): v.status.value
+            for k, v in current.items()
             if k not in wanted and not v.is_plain_compliant
         }
         assert not unexpected, f"{where}: verdicts not in the case: {unexpected}"
@@ -207,8 +225,13 @@ def test_case(path: Path) -> None:
             assert slot not in result.results[slug].scope, f"{where}: {key} should be out of scope"
         for key in expect.get("compliant", []):
             dev_key, slug = key.split("/")
-            assert fleet.slot_of[dev_key] in result.results[slug].scope, f"{where}: {key} not in scope"
-            assert current.get((dev_key, slug)) is None or current[(dev_key, slug)].status.value == "compliant"
+            assert fleet.slot_of[dev_key] in result.results[slug].scope, (
+                f"{where}: {key} not in scope"
+            )
+            assert (
+                current.get((dev_key, slug)) is None
+                or current[(dev_key, slug)].status.value == "compliant"
+            )
         if "transitions" in expect:
             got = sorted(f"{t.device}/{t.policy} {t.kind.value}" for t in result.transitions)
             assert got == sorted(expect["transitions"] or []), f"{where}: transitions {got}"
@@ -218,8 +241,13 @@ def test_case(path: Path) -> None:
             assert facts is not None
             for pv in versions:
                 single = assess_device(
-                    facts, pv, BarredApps(pv.policy.rule.barred, catalog), exemptions,
-                    attestations, previous.get((key, pv.slug)), now,
+                    facts,
+                    pv,
+                    BarredApps(pv.policy.rule.barred, catalog),
+                    exemptions,
+                    attestations,
+                    previous.get((key, pv.slug)),
+                    now,
                 )
                 fleet_verdict = current.get((key, pv.slug))
                 if single is None or single.is_plain_compliant:

@@ -369,7 +369,11 @@ def _device(
     if ownership is Ownership.PERSONAL:
         roll = rng.random()
         visibility = (
-            Visibility.ALL if roll < 0.75 else Visibility.MANAGED if roll < 0.93 else Visibility.NONE
+            Visibility.ALL
+            if roll < 0.75
+            else Visibility.MANAGED
+            if roll < 0.93
+            else Visibility.NONE
         )
     count = rng.randint(shape.min_apps, shape.max_apps)
     apps = universe.draw(rng, platform, count)

@@ -1,0 +1,1 @@
+"""Benchmarks: each prints a comparison against a baseline measured in the same run."""
