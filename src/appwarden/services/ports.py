@@ -52,6 +52,23 @@ class ApiToken:
     last_used_at: datetime | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Account:
+    """A person who uses the console or the CLI, with one role."""
+
+    email: str
+    name: str
+    role: str  # viewer | author | approver | admin
+    locale: str
+    created_by: str
+    created_at: datetime
+    disabled_at: datetime | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.disabled_at is None
+
+
 class Inventory(Protocol):
     def upsert_employee(self, employee: Employee, at: datetime) -> bool: ...
     def employee(self, email: str) -> Employee | None: ...
@@ -120,6 +137,12 @@ class Tokens(Protocol):
     def active_hashes(self, roles: Sequence[str]) -> list[str]: ...
 
 
+class Accounts(Protocol):
+    def upsert(self, account: Account, at: datetime) -> None: ...
+    def get(self, email: str) -> Account | None: ...
+    def all(self) -> list[Account]: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction over every repository; leaving the block commits, an error rolls back."""
 
@@ -135,6 +158,8 @@ class UnitOfWork(Protocol):
     def audit(self) -> AuditLog: ...
     @property
     def tokens(self) -> Tokens: ...
+    @property
+    def accounts(self) -> Accounts: ...
 
 
 class Store(Protocol):

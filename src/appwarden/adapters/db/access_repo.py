@@ -9,7 +9,7 @@ from typing import Any
 
 from appwarden.adapters.db.codec import from_t, must_t, t
 from appwarden.core.exemptions import Attestation, Exemption, TargetKind
-from appwarden.services.ports import ApiToken
+from appwarden.services.ports import Account, ApiToken
 
 _EX_COLS = (
     "id, target_kind, target, policy, reason, approver, created_by, created_at, expires_at,"
@@ -153,3 +153,43 @@ class SqliteTokens:
 
     def touch(self, token_id: str, at: datetime) -> None:
         self.conn.execute("UPDATE api_tokens SET last_used_at = ? WHERE id = ?", (t(at), token_id))
+
+
+class SqliteAccounts:
+    _COLS = "email, name, role, locale, created_by, created_at, disabled_at"
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def upsert(self, account: Account, at: datetime) -> None:
+        self.conn.execute(
+            "INSERT INTO accounts (email, name, role, locale, created_by, created_at, updated_at,"
+            " disabled_at) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT (email) DO UPDATE SET"
+            " name = excluded.name, role = excluded.role, locale = excluded.locale,"
+            " updated_at = excluded.updated_at, disabled_at = excluded.disabled_at",
+            (
+                account.email,
+                account.name,
+                account.role,
+                account.locale,
+                account.created_by,
+                t(account.created_at),
+                t(at),
+                t(account.disabled_at),
+            ),
+        )
+
+    def get(self, email: str) -> Account | None:
+        row = self.conn.execute(
+            f"SELECT {self._COLS} FROM accounts WHERE email = ?",  # noqa: S608
+            (email.lower(),),
+        ).fetchone()
+        return _account(row) if row else None
+
+    def all(self) -> list[Account]:
+        rows = self.conn.execute(f"SELECT {self._COLS} FROM accounts ORDER BY email")  # noqa: S608
+        return [_account(r) for r in rows]
+
+
+def _account(row: Any) -> Account:
+    return Account(row[0], row[1], row[2], row[3], row[4], must_t(row[5]), from_t(row[6]))

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from appwarden.adapters.db.access_repo import SqliteExemptions, SqliteTokens
+from appwarden.adapters.db.access_repo import SqliteAccounts, SqliteExemptions, SqliteTokens
 from appwarden.adapters.db.audit_repo import SqliteAudit
 from appwarden.adapters.db.connection import connect, migrate
 from appwarden.adapters.db.inventory_repo import AppIds, SqliteInventory
@@ -26,6 +26,7 @@ class SqliteUnitOfWork:
         self.exemptions = SqliteExemptions(conn)
         self.audit = SqliteAudit(conn)
         self.tokens = SqliteTokens(conn)
+        self.accounts = SqliteAccounts(conn)
 
     def __enter__(self) -> SqliteUnitOfWork:
         return self

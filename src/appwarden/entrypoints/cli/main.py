@@ -11,6 +11,7 @@ import typer
 
 from appwarden import __version__
 from appwarden.entrypoints.cli import (
+    account_cmd,
     assess_cmd,
     audit_cmd,
     demo_cmd,
@@ -70,6 +71,7 @@ app.add_typer(assess_cmd.device_app, name="device")
 app.add_typer(exempt_cmd.app, name="exempt")
 app.add_typer(audit_cmd.app, name="audit")
 app.add_typer(token_cmd.app, name="token")
+app.add_typer(account_cmd.app, name="account")
 app.command()(serve_cmd.serve)
 
 
