@@ -192,7 +192,7 @@ def test_case(path: Path) -> None:
     exemptions = _exemptions(case)
     attestations = _attestations(case)
     devices = {d["key"]: d for d in case.get("devices", [])}
-    previous: dict[tuple[str, str], Any] = {}
+    previous: dict[str, dict[str, Any]] = {}
     assert case.get("steps"), f"{path.name}: a case needs steps"
     for number, step in enumerate(case["steps"], 1):
         for row in step.get("devices", []):
@@ -246,7 +246,7 @@ def test_case(path: Path) -> None:
                     BarredApps(pv.policy.rule.barred, catalog),
                     exemptions,
                     attestations,
-                    previous.get((key, pv.slug)),
+                    previous.get(pv.slug, {}).get(key),
                     now,
                 )
                 fleet_verdict = current.get((key, pv.slug))
@@ -255,4 +255,4 @@ def test_case(path: Path) -> None:
                 else:
                     assert single == fleet_verdict, f"{where}: {key}/{pv.slug} paths disagree"
             del dev
-        previous = current
+        previous = result.by_policy()

@@ -157,65 +157,97 @@ def settle(
     previous: Verdict | None,
     now: datetime,
 ) -> Verdict:
-    """Turn findings into a verdict: deadlines, exemptions, attestations, unknown inventory."""
-    found = tuple(sorted(findings))
-    real = tuple(f for f in found if f.kind is not FindingKind.OS_UNREPORTED)
-    cannot_know = unseen or len(real) < len(found)
+    """Turn findings into a verdict: deadlines, exemptions, attestations, unknown inventory.
+
+    This runs once per failing (device, policy) in a fleet assessment, so it avoids needless
+    allocation; the cases in tests/cases pin its behaviour.
+    """
     policy = pv.policy
-
-    def verdict(status: Status, **fields: object) -> Verdict:
-        return Verdict(device, pv.slug, pv.version, status, policy.action, **fields)  # type: ignore[arg-type]
-
-    if not real and not cannot_know:
-        return verdict(Status.COMPLIANT)
-    failed_before = previous is not None and not previous.is_plain_compliant
-    since = previous.since if failed_before and previous and previous.since else now
+    slug = pv.slug
+    if not findings and not unseen:
+        return Verdict(device, slug, pv.version, Status.COMPLIANT, policy.action)
+    if len(findings) > 1:
+        found = tuple(sorted(findings))
+        kinds = {f.kind for f in found}
+    else:
+        found = tuple(findings)
+        kinds = {found[0].kind} if found else set()
+    real = found
+    if _UNREPORTED in kinds:
+        real = tuple(f for f in found if f.kind is not _UNREPORTED)
+    if previous is not None and previous.since is not None and not previous.is_plain_compliant:
+        since = previous.since
+    else:
+        since = now
     deadline = pv.deadline_at
     grace = policy.deadline.late_grace
     if deadline is not None and grace is not None and since > deadline:
         deadline = since + grace
-    exemption = exemptions.active(device, owner, pv.slug, now)
+    exemption = exemptions.active(device, owner, slug, now) if exemptions else None
     if not real:  # nothing barred found, but we cannot see enough to say it is fine
-        if unseen:
-            found = tuple(
-                sorted({*found, Finding(FindingKind.APPS_UNSEEN, detail="apps cannot be seen")})
-            )
+        if unseen and _HIDDEN not in kinds:
+            found = tuple(sorted((*found, _UNSEEN)))
+            kinds.add(_HIDDEN)
         if policy.unknown is UnknownMode.ALLOW:
-            return verdict(Status.UNKNOWN, findings=found, since=since)
-        only_unseen = unseen and all(f.kind is FindingKind.APPS_UNSEEN for f in found)
-        attested = (
-            attestations.valid(device, pv.slug, now)
-            if policy.unknown is UnknownMode.ATTEST and only_unseen
-            else None
-        )
+            return Verdict(
+                device, slug, pv.version, Status.UNKNOWN, policy.action, found, None, None, since
+            )
+        only_unseen = unseen and kinds == {_HIDDEN}
+        attested = None
+        if policy.unknown is UnknownMode.ATTEST and only_unseen and attestations:
+            attested = attestations.valid(device, slug, now)
         if attested is not None:
-            return verdict(
+            return Verdict(
+                device,
+                slug,
+                pv.version,
                 Status.COMPLIANT,
-                findings=found,
-                deadline=deadline,
-                until=attested.expires_at,
-                since=since,
-                enforce_at=_later(attested.expires_at, deadline),
+                policy.action,
+                found,
+                deadline,
+                attested.expires_at,
+                since,
+                _later(attested.expires_at, deadline),
             )
         if exemption is None and (deadline is None or now < deadline):
-            return verdict(
-                Status.UNKNOWN, findings=found, deadline=deadline, since=since, enforce_at=deadline
+            return Verdict(
+                device,
+                slug,
+                pv.version,
+                Status.UNKNOWN,
+                policy.action,
+                found,
+                deadline,
+                None,
+                since,
+                deadline,
             )
     if exemption is not None:
-        return verdict(
+        return Verdict(
+            device,
+            slug,
+            pv.version,
             Status.EXEMPT,
-            findings=found,
-            deadline=deadline,
-            until=exemption.expires_at,
-            since=since,
-            enforce_at=_later(exemption.expires_at, deadline),
-            exemption=exemption.id,
+            policy.action,
+            found,
+            deadline,
+            exemption.expires_at,
+            since,
+            _later(exemption.expires_at, deadline),
+            exemption.id,
         )
     if deadline is None or now < deadline:
         status = Status.PENDING
     else:
         status = Status.BLOCKED if policy.action is Action.BLOCK_MAIL else Status.OVERDUE
-    return verdict(status, findings=found, deadline=deadline, since=since, enforce_at=deadline)
+    return Verdict(
+        device, slug, pv.version, status, policy.action, found, deadline, None, since, deadline
+    )
+
+
+_UNSEEN = Finding(FindingKind.APPS_UNSEEN, detail="apps cannot be seen")
+_UNREPORTED = FindingKind.OS_UNREPORTED
+_HIDDEN = FindingKind.APPS_UNSEEN
 
 
 def _later(a: datetime, b: datetime | None) -> datetime:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from pyroaring import BitMap
@@ -90,7 +90,8 @@ class FleetIndex:
         # employees
         self.employees: list[Employee] = []
         self.employee_slot: dict[str, int] = {}
-        self.employee_devices: dict[int, set[int]] = {}
+        self.employee_devices: dict[int, tuple[int, ...]] = {}  # few devices each: tuples
+        self._group_sets: dict[frozenset[str], frozenset[str]] = {}  # one object per distinct set
         # apps
         self.app_keys: list[AppKey] = []
         self.app_names: list[str] = []
@@ -98,6 +99,8 @@ class FleetIndex:
         self.app_slot: dict[AppKey, int] = {}
         self.app_devices: list[BitMap] = []
         self.app_log: list[int] = []  # slots created or re-described, in order (match caches)
+        self.apps_by_name: dict[str, list[int]] = {}  # casefolded reported name -> slots
+        self.apps_by_publisher: dict[str, list[int]] = {}  # casefolded publisher -> slots
         self.revision = 0
 
     # -- sizes -----------------------------------------------------------------------------------
@@ -119,17 +122,32 @@ class FleetIndex:
             self.app_publishers.append(publisher)
             self.app_devices.append(BitMap())
             self.app_log.append(slot)
+            self._index_app_labels(slot, name or key.name_folded, publisher)
         elif (name and not self.app_names[slot]) or (publisher and not self.app_publishers[slot]):
+            self._index_app_labels(
+                slot,
+                name if not self.app_names[slot] else "",
+                publisher if not self.app_publishers[slot] else "",
+            )
             self.app_names[slot] = self.app_names[slot] or name
             self.app_publishers[slot] = self.app_publishers[slot] or publisher
             self.app_log.append(slot)
         return slot
+
+    def _index_app_labels(self, slot: int, name: str, publisher: str) -> None:
+        if name:
+            self.apps_by_name.setdefault(name.casefold(), []).append(slot)
+        if publisher:
+            self.apps_by_publisher.setdefault(publisher.casefold(), []).append(slot)
 
     def devices_with(self, app_slots: Iterable[int]) -> BitMap:
         return BitMap.union(BitMap(), *(self.app_devices[a] for a in app_slots))
 
     # -- employees -------------------------------------------------------------------------------
     def upsert_employee(self, employee: Employee) -> int:
+        shared = self._group_sets.setdefault(employee.groups, employee.groups)
+        if shared is not employee.groups:
+            employee = replace(employee, groups=shared)
         email = employee.email.lower()
         slot = self.employee_slot.get(email)
         if slot is None:
@@ -242,7 +260,9 @@ class FleetIndex:
             self.mail.add(slot)
         owner = self.owner[slot]
         if owner != _NO_OWNER:
-            self.employee_devices.setdefault(owner, set()).add(slot)
+            mine = self.employee_devices.get(owner, ())
+            if slot not in mine:
+                self.employee_devices[owner] = (*mine, slot)
             self._link_org(slot, self.employees[owner])
 
     def _unindex_attributes(self, slot: int) -> None:
@@ -252,7 +272,9 @@ class FleetIndex:
         self.mail.discard(slot)
         owner = self.owner[slot]
         if owner != _NO_OWNER:
-            self.employee_devices.get(owner, set()).discard(slot)
+            mine = self.employee_devices.get(owner, ())
+            if slot in mine:
+                self.employee_devices[owner] = tuple(s for s in mine if s != slot)
             self._unlink_org(slot, self.employees[owner])
 
     # -- reading back ----------------------------------------------------------------------------

@@ -18,17 +18,20 @@ from appwarden.core.assess import app_finding, os_findings, settle
 from appwarden.core.catalog import Catalog
 from appwarden.core.exemptions import AttestationBook, ExemptionBook
 from appwarden.core.fleet import FleetIndex
-from appwarden.core.inventory import Platform, Visibility
+from appwarden.core.inventory import AppKey, AppPlatform, Platform, Visibility
 from appwarden.core.matching import AppMatch, BarredApps
 from appwarden.core.policy import PolicyVersion, Scope
 from appwarden.core.verdict import (
+    ByPolicy,
     Finding,
     Status,
     Transition,
     Verdict,
     VerdictKey,
-    diff_verdicts,
+    diff_policy,
 )
+
+_COMPLIANT = Status.COMPLIANT
 
 
 class MatchCache:
@@ -41,6 +44,10 @@ class MatchCache:
 
     def refresh(self, fleet: FleetIndex) -> dict[int, AppMatch]:
         log = fleet.app_log
+        if self._seen == 0 and not self.barred.has_patterns:
+            self._first_fill(fleet)
+            self._seen = len(log)
+            return self.matched
         for slot in log[self._seen :]:
             key = fleet.app_keys[slot]
             found = self.barred.match(key, fleet.app_names[slot], fleet.app_publishers[slot])
@@ -50,6 +57,25 @@ class MatchCache:
                 self.matched[slot] = found
         self._seen = len(log)
         return self.matched
+
+    def _first_fill(self, fleet: FleetIndex) -> None:
+        """Match only the apps that could match: by id, by catalog, by name or by publisher."""
+        candidates: set[int] = set()
+        spaces = set(AppPlatform)
+        for ident in self.barred.candidate_identifiers():
+            for space in spaces:
+                slot = fleet.app_slot.get(AppKey(space, ident, ""))
+                if slot is not None:
+                    candidates.add(slot)
+        for name in self.barred.candidate_names():
+            candidates.update(fleet.apps_by_name.get(name, ()))
+        for label in self.barred.candidate_publishers():
+            candidates.update(fleet.apps_by_publisher.get(label, ()))
+        for slot in candidates:
+            key = fleet.app_keys[slot]
+            found = self.barred.match(key, fleet.app_names[slot], fleet.app_publishers[slot])
+            if found is not None:
+                self.matched[slot] = found
 
 
 def scope_bitmap(fleet: FleetIndex, scope: Scope) -> BitMap:
@@ -96,8 +122,13 @@ class FleetAssessment:
     at: datetime
     results: dict[str, PolicyResult]
     transitions: list[Transition]
+    previous: ByPolicy = field(default_factory=dict)  # what the assessment started from
+
+    def by_policy(self) -> dict[str, dict[str, Verdict]]:
+        return {slug: result.verdicts for slug, result in self.results.items()}
 
     def verdicts(self) -> dict[VerdictKey, Verdict]:
+        """Every verdict keyed by (device, policy): convenient, but builds a large dict."""
         return {
             (device, slug): v
             for slug, result in self.results.items()
@@ -142,8 +173,8 @@ def assess_policy(
             previous.get(key),
             now,
         )
-        if not verdict.is_plain_compliant:
-            result.verdicts[key] = verdict
+        if verdict.status is not _COMPLIANT or verdict.findings or verdict.until is not None:
+            result.verdicts[key] = verdict  # not plainly compliant (inlined: hot loop)
     return result
 
 
@@ -191,27 +222,28 @@ def assess_fleet(
     catalog: Catalog,
     exemptions: ExemptionBook,
     attestations: AttestationBook,
-    previous: Mapping[VerdictKey, Verdict],
+    previous: ByPolicy,
     now: datetime,
     caches: dict[str, MatchCache] | None = None,
 ) -> FleetAssessment:
-    """Assess every policy version over the fleet and diff against `previous`.
+    """Assess every policy version over the fleet and diff against `previous` (by policy).
 
     Verdicts in `previous` for policies not in `versions` (retired policies) resolve.
     """
     caches = {} if caches is None else caches
-    by_policy: dict[str, dict[str, Verdict]] = {}
-    for (device, slug), verdict in previous.items():
-        by_policy.setdefault(slug, {})[device] = verdict
     results: dict[str, PolicyResult] = {}
+    transitions: list[Transition] = []
     for pv in versions:
         cache = caches.get(pv.slug)
         stale = cache is None or cache.barred.catalog is not catalog
         if stale or cache is None or cache.barred.matchers != pv.policy.rule.barred:
             cache = caches[pv.slug] = MatchCache(BarredApps(pv.policy.rule.barred, catalog))
-        results[pv.slug] = assess_policy(
-            fleet, pv, cache, exemptions, attestations, by_policy.get(pv.slug, {}), now
-        )
-    current = {(d, s): v for s, r in results.items() for d, v in r.verdicts.items()}
-    transitions = diff_verdicts(previous, current, now)
-    return FleetAssessment(now, results, transitions)
+        before = previous.get(pv.slug, {})
+        result = assess_policy(fleet, pv, cache, exemptions, attestations, before, now)
+        results[pv.slug] = result
+        transitions += diff_policy(pv.slug, before, result.verdicts, now)
+    for slug, before in previous.items():
+        if slug not in results:
+            transitions += diff_policy(slug, before, {}, now)
+    transitions.sort(key=lambda t: (t.device, t.policy))
+    return FleetAssessment(now, results, transitions, previous)

@@ -48,6 +48,23 @@ class BarredApps:
         ]
         self._names = {m.value.casefold(): m for m in matchers if m.kind is MatchKind.NAME}
         self._company_rule = self._companies_matched(catalog)
+        self._build_prefilter(catalog)
+
+    def _build_prefilter(self, catalog: Catalog) -> None:
+        """Sets that let `match` reject most apps in a few lookups (same answers, much faster)."""
+        self._ids = {m.value for m in self.matchers if m.kind is MatchKind.ID}
+        self._catalog_ids: set[str] = set()
+        self._catalog_names: set[str] = set()
+        for entry in catalog.apps.values():
+            self._catalog_names.add(entry.name.casefold())
+            if entry.name.casefold() in self._names or entry.publisher in self._company_rule:
+                self._catalog_ids.update(i.ref.identifier for i in entry.identifiers)
+        self._publisher_labels = {
+            label.casefold()
+            for key in self._company_rule
+            for company in (catalog.companies[key],)
+            for label in (company.key, company.name, *company.aliases)
+        }
 
     def _companies_matched(self, catalog: Catalog) -> dict[str, AppMatcher]:
         """company key -> the first matcher that bars its apps."""
@@ -87,8 +104,38 @@ class BarredApps:
         if not self.matchers:
             return None
         if key.identifier:
+            if not self._could_match_ref(key.identifier, name, publisher):
+                return None
             return self._match_ref(key, name, publisher)
-        return self._match_name_only(key, name or key.name_folded)
+        name = name or key.name_folded
+        folded = name.casefold()
+        if folded not in self._names and folded not in self._catalog_names:
+            return None
+        return self._match_name_only(key, name)
+
+    @property
+    def has_patterns(self) -> bool:
+        return bool(self._patterns)
+
+    def candidate_identifiers(self) -> set[str]:
+        """Identifiers that can match without looking at names or publishers."""
+        return self._ids | self._catalog_ids
+
+    def candidate_names(self) -> set[str]:
+        """Casefolded app names that can match (barred names and catalog app names)."""
+        return set(self._names) | self._catalog_names
+
+    def candidate_publishers(self) -> set[str]:
+        return set(self._publisher_labels)
+
+    def _could_match_ref(self, identifier: str, name: str, publisher: str) -> bool:
+        return bool(
+            identifier in self._ids
+            or identifier in self._catalog_ids
+            or self._patterns
+            or (name and name.casefold() in self._names)
+            or (publisher and publisher.casefold() in self._publisher_labels)
+        )
 
     def _platform_ok(self, matcher: AppMatcher, key: AppKey) -> bool:
         return matcher.platform is None or matcher.platform is key.platform

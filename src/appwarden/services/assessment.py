@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import time
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -16,7 +18,14 @@ from appwarden.core.fleet import FleetIndex
 from appwarden.core.fleet_assess import FleetAssessment, MatchCache, PolicyResult, assess_fleet
 from appwarden.core.matching import BarredApps
 from appwarden.core.policy import PolicyVersion
-from appwarden.core.verdict import Transition, Verdict, VerdictKey, diff_verdicts
+from appwarden.core.verdict import (
+    ByPolicy,
+    Transition,
+    Verdict,
+    VerdictKey,
+    by_policy,
+    diff_verdicts,
+)
 from appwarden.services.ports import UnitOfWork
 
 
@@ -29,7 +38,13 @@ class AssessmentReport:
     removed: int
     duration_ms: float
     assessment_id: int = 0
-    verdicts: dict[VerdictKey, Verdict] = field(default_factory=dict)
+    # Full runs: every current verdict, by policy. Partial runs: those of the assessed devices.
+    by_policy: dict[str, dict[str, Verdict]] = field(default_factory=dict)
+    assessed_devices: frozenset[str] | None = None  # None: the whole fleet was assessed
+
+    def all_verdicts(self) -> Iterator[Verdict]:
+        for verdicts in self.by_policy.values():
+            yield from verdicts.values()
 
     def counts(self) -> dict[str, dict[str, int]]:
         return {
@@ -38,6 +53,39 @@ class AssessmentReport:
 
     def transition_counts(self) -> dict[str, int]:
         return dict(Counter(t.kind.value for t in self.transitions))
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection while millions of verdict tuples are being created.
+
+    With a large heap, each full collection walks every object (the fleet index included) and
+    costs 100+ ms; collections triggered by allocation during an assessment would multiply its
+    run time. Reference counting still frees everything; cycles wait until the end.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def policy_storage_changes(
+    previous: ByPolicy, results: Mapping[str, Mapping[str, Verdict]]
+) -> tuple[list[Verdict], list[VerdictKey]]:
+    """Rows to upsert and rows to delete after a full assessment, policy by policy."""
+    changed: list[Verdict] = []
+    removed: list[VerdictKey] = []
+    for slug, current in results.items():
+        before = previous.get(slug, {})
+        changed += [v for device, v in current.items() if before.get(device) != v]
+        removed += [(device, slug) for device in before if device not in current]
+    for slug, before in previous.items():
+        if slug not in results:
+            removed += [(device, slug) for device in before]
+    return changed, removed
 
 
 def storage_changes(
@@ -70,16 +118,28 @@ class Assessor:
         return ExemptionBook(uow.exemptions.all()), AttestationBook(uow.exemptions.attestations())
 
     def run_full(
-        self, uow: UnitOfWork, fleet: FleetIndex, now: datetime, trigger: str, actor: str
+        self,
+        uow: UnitOfWork,
+        fleet: FleetIndex,
+        now: datetime,
+        trigger: str,
+        actor: str,
+        previous: ByPolicy | None = None,
     ) -> AssessmentReport:
+        """Assess the whole fleet. `previous` (the stored verdicts, by policy) may come from
+        memory; when it is None it is read from the database."""
         started = time.perf_counter()
         versions = [stored.version for stored in uow.policies.active()]
-        previous = uow.verdicts.all()
+        if previous is None:
+            previous = by_policy(uow.verdicts.all())
         exemptions, attestations = self.books(uow)
-        result = assess_fleet(
-            fleet, versions, self.catalog, exemptions, attestations, previous, now, self.caches
-        )
-        return self._persist(uow, result, previous, None, started, trigger, actor)
+        with gc_paused():
+            result = assess_fleet(
+                fleet, versions, self.catalog, exemptions, attestations, previous, now, self.caches
+            )
+        report = self._persist(uow, result, None, started, trigger, actor)
+        report.by_policy = result.by_policy()
+        return report
 
     def run_devices(
         self,
@@ -97,7 +157,8 @@ class Assessor:
         previous: dict[VerdictKey, Verdict] = {}
         current: dict[VerdictKey, Verdict] = {}
         keys: set[VerdictKey] = set()
-        for device in set(devices):
+        devices_seen = set(devices)
+        for device in devices_seen:
             stored = {v.policy: v for v in uow.verdicts.for_device(device)}
             previous.update({(device, slug): v for slug, v in stored.items()})
             keys.update((device, slug) for slug in stored)
@@ -119,7 +180,10 @@ class Assessor:
                     current[(device, pv.slug)] = verdict
         transitions = diff_verdicts(previous, current, now, keys)
         result = FleetAssessment(now, {}, transitions)
-        return self._persist(uow, result, previous, (current, keys), started, trigger, actor)
+        report = self._persist(uow, result, (previous, current, keys), started, trigger, actor)
+        report.by_policy = by_policy(current)
+        report.assessed_devices = frozenset(devices_seen)
+        return report
 
     def barred(self, pv: PolicyVersion) -> BarredApps:
         cache = self.caches.get(pv.slug)
@@ -133,24 +197,22 @@ class Assessor:
         self,
         uow: UnitOfWork,
         result: FleetAssessment,
-        previous: Mapping[VerdictKey, Verdict],
-        partial: tuple[dict[VerdictKey, Verdict], set[VerdictKey]] | None,
+        partial: tuple[Mapping[VerdictKey, Verdict], Mapping[VerdictKey, Verdict], set[VerdictKey]]
+        | None,
         started: float,
         trigger: str,
         actor: str,
     ) -> AssessmentReport:
         if partial is None:
-            current = result.verdicts()
-            changed, removed = storage_changes(previous, current)
+            changed, removed = policy_storage_changes(result.previous, result.by_policy())
         else:
-            current, keys = partial
+            previous, current, keys = partial
             changed, removed = storage_changes(previous, current, keys)
         uow.verdicts.write(changed, removed, result.at)
         duration = (time.perf_counter() - started) * 1000
         report = AssessmentReport(
             result.at, result.results, result.transitions, len(changed), len(removed), duration
         )
-        report.verdicts = current
         report.assessment_id = uow.verdicts.record_assessment(
             result.at, result.at, duration, trigger, report.counts(), result.transitions
         )

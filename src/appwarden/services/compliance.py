@@ -8,8 +8,9 @@ and swap in a new decision index. A failed transaction leaves memory untouched.
 
 from __future__ import annotations
 
+import gc
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,7 +23,7 @@ from appwarden.core.fleet import FleetIndex, load_device
 from appwarden.core.inventory import DeviceFacts, identity_key
 from appwarden.core.policy import Policy, PolicyVersion
 from appwarden.core.timeutil import to_epoch
-from appwarden.core.verdict import Verdict
+from appwarden.core.verdict import Verdict, by_policy
 from appwarden.services.assessment import AssessmentReport, Assessor
 from appwarden.services.decisions import DecisionService, device_identity_keys
 from appwarden.services.exemptions import grant_exemption, revoke_exemption
@@ -62,6 +63,9 @@ class Compliance:
         self.lock = threading.RLock()
         self.loaded = False
         self.last_assessment: AssessmentReport | None = None
+        # The stored verdicts, mirrored in memory (policy -> device -> verdict), so that a full
+        # assessment does not re-read a million rows. Updated only after a commit.
+        self.verdicts: dict[str, dict[str, Verdict]] = {}
 
     # -- loading ---------------------------------------------------------------------------------
     def load(self, progress: Progress | None = None) -> None:
@@ -69,14 +73,32 @@ class Compliance:
         with self.lock, self.store.read() as uow:
             fleet = FleetIndex()
             uow.inventory.load_fleet(fleet, progress)
-            verdicts = uow.verdicts.all()
+            verdicts = by_policy(uow.verdicts.all())
             titles = titles_of(s.version for s in uow.policies.active())
             self.fleet = fleet
-            self.decisions.rebuild(fleet, verdicts, titles)
+            self.verdicts = verdicts
+            self.decisions.rebuild(fleet, self._all_verdicts(), titles)
             self.loaded = True
+        gc.collect()
+        gc.freeze()  # the fleet lives as long as the process: keep it out of every collection
 
     def _titles(self, uow: UnitOfWork) -> dict[str, str]:
         return titles_of(s.version for s in uow.policies.active())
+
+    def _all_verdicts(self) -> Iterator[Verdict]:
+        for verdicts in self.verdicts.values():
+            yield from verdicts.values()
+
+    def _remember(self, report: AssessmentReport) -> None:
+        """Mirror what the committed assessment wrote."""
+        if report.assessed_devices is None:
+            self.verdicts = report.by_policy
+            return
+        for verdicts in self.verdicts.values():
+            for device in report.assessed_devices:
+                verdicts.pop(device, None)
+        for slug, verdicts in report.by_policy.items():
+            self.verdicts.setdefault(slug, {}).update(verdicts)
 
     # -- assessment ------------------------------------------------------------------------------
     def assess(
@@ -84,9 +106,12 @@ class Compliance:
     ) -> AssessmentReport:
         with self.lock:
             with self.store.unit_of_work() as uow:
-                report = self.assessor.run_full(uow, self.fleet, now, trigger, actor)
+                report = self.assessor.run_full(
+                    uow, self.fleet, now, trigger, actor, self.verdicts if self.loaded else None
+                )
                 titles = self._titles(uow)
-            self.decisions.rebuild(self.fleet, report.verdicts, titles)
+            self._remember(report)
+            self.decisions.rebuild(self.fleet, self._all_verdicts(), titles)
             self.last_assessment = report
             return report
 
@@ -97,7 +122,10 @@ class Compliance:
         with self.store.unit_of_work() as uow:
             report = self.assessor.run_devices(uow, self.fleet, keys, now, trigger, actor)
             titles = self._titles(uow)
-            by_device = {k: uow.verdicts.for_device(k) for k in keys}
+        self._remember(report)
+        by_device: dict[str, list[Verdict]] = {k: [] for k in keys}
+        for verdict in report.all_verdicts():
+            by_device[verdict.device].append(verdict)
         self.decisions.update_devices(self.fleet, keys, by_device, titles)
         return report
 
@@ -118,20 +146,38 @@ class Compliance:
         with self.lock:
             with self.store.unit_of_work() as uow:
                 version, report = self.policies.apply(
-                    uow, self.fleet, policy, source, actor, reason, now, override_lead_reason
+                    uow,
+                    self.fleet,
+                    policy,
+                    source,
+                    actor,
+                    reason,
+                    now,
+                    override_lead_reason,
+                    previous=self.verdicts if self.loaded else None,
                 )
                 titles = self._titles(uow)
             if report is not None:
-                self.decisions.rebuild(self.fleet, report.verdicts, titles)
+                self._remember(report)
+                self.decisions.rebuild(self.fleet, self._all_verdicts(), titles)
                 self.last_assessment = report
             return version, report
 
     def retire_policy(self, slug: str, actor: str, reason: str, now: datetime) -> AssessmentReport:
         with self.lock:
             with self.store.unit_of_work() as uow:
-                report = self.policies.retire(uow, self.fleet, slug, actor, reason, now)
+                report = self.policies.retire(
+                    uow,
+                    self.fleet,
+                    slug,
+                    actor,
+                    reason,
+                    now,
+                    self.verdicts if self.loaded else None,
+                )
                 titles = self._titles(uow)
-            self.decisions.rebuild(self.fleet, report.verdicts, titles)
+            self._remember(report)
+            self.decisions.rebuild(self.fleet, self._all_verdicts(), titles)
             return report
 
     # -- inventory -------------------------------------------------------------------------------

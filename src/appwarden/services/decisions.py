@@ -14,7 +14,7 @@ from appwarden.core.decision import (
 )
 from appwarden.core.fleet import FleetIndex
 from appwarden.core.inventory import identity_key
-from appwarden.core.verdict import Verdict, VerdictKey
+from appwarden.core.verdict import Verdict
 
 
 def device_identity_keys(fleet: FleetIndex, slot: int) -> tuple[str, ...]:
@@ -38,12 +38,12 @@ class DecisionService:
     def rebuild(
         self,
         fleet: FleetIndex,
-        verdicts: Mapping[VerdictKey, Verdict],
+        verdicts: Iterable[Verdict],
         titles: Mapping[str, str],
     ) -> None:
         by_device: dict[str, list[Verdict]] = {}
-        for (device, _), verdict in verdicts.items():
-            by_device.setdefault(device, []).append(verdict)
+        for verdict in verdicts:
+            by_device.setdefault(verdict.device, []).append(verdict)
         entries: dict[str, Entry] = {}
         for slot in fleet.live:
             key = fleet.keys[slot]

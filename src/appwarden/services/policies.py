@@ -18,7 +18,7 @@ from appwarden.core.matching import BarredApps
 from appwarden.core.policy import Policy, PolicyVersion
 from appwarden.core.policy_spec import policy_digest, policy_to_data
 from appwarden.core.timeutil import format_duration, iso
-from appwarden.core.verdict import Status, Verdict
+from appwarden.core.verdict import ByPolicy, Status, Verdict
 from appwarden.services.assessment import AssessmentReport, Assessor
 from appwarden.services.ports import UnitOfWork
 
@@ -184,6 +184,7 @@ class PolicyService:
         reason: str,
         now: datetime,
         override_lead_reason: str = "",
+        previous: ByPolicy | None = None,
     ) -> tuple[PolicyVersion, AssessmentReport | None]:
         """Write a new version, audit it and re-assess, all in the caller's transaction."""
         stored = uow.policies.current(policy.slug)
@@ -238,11 +239,20 @@ class PolicyService:
                 },
             )
         )
-        report = self.assessor.run_full(uow, fleet, now, f"policy_applied:{policy.slug}", actor)
+        report = self.assessor.run_full(
+            uow, fleet, now, f"policy_applied:{policy.slug}", actor, previous
+        )
         return new, report
 
     def retire(
-        self, uow: UnitOfWork, fleet: FleetIndex, slug: str, actor: str, reason: str, now: datetime
+        self,
+        uow: UnitOfWork,
+        fleet: FleetIndex,
+        slug: str,
+        actor: str,
+        reason: str,
+        now: datetime,
+        previous: ByPolicy | None = None,
     ) -> AssessmentReport:
         stored = uow.policies.current(slug)
         if stored is None or not stored.active:
@@ -258,7 +268,7 @@ class PolicyService:
                 before=_version_summary(stored.version),
             )
         )
-        return self.assessor.run_full(uow, fleet, now, f"policy_retired:{slug}", actor)
+        return self.assessor.run_full(uow, fleet, now, f"policy_retired:{slug}", actor, previous)
 
 
 def _version_summary(pv: PolicyVersion | None) -> dict[str, Any] | None:

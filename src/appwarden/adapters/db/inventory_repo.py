@@ -9,6 +9,7 @@ from typing import Any
 
 from appwarden.adapters.db.codec import d, from_d, from_js, from_t, js, t
 from appwarden.core.fleet import DeviceRow, FleetIndex
+from appwarden.core.fleet_bulk import FleetBulkLoader
 from appwarden.core.inventory import (
     AppKey,
     AppPlatform,
@@ -333,6 +334,8 @@ class SqliteInventory:
         next_ident = next(idents, None)
         next_app = next(apps, None)
         done = 0
+        bulk = FleetBulkLoader(index) if not index.keys else None
+        add = bulk.add if bulk is not None else index.upsert_device
         for row in self.conn.cursor().execute(
             "SELECT id, key, platform, ownership, visibility, mail_access, os_version,"
             " android_patch, owner_email, name FROM devices ORDER BY id"
@@ -348,7 +351,7 @@ class SqliteInventory:
                 if next_app[0] == device_id:
                     slots.append(slot_of_app[next_app[1]])
                 next_app = next(apps, None)
-            index.upsert_device(
+            add(
                 DeviceRow(
                     key=row[1],
                     platform=Platform(row[2]),
@@ -366,6 +369,8 @@ class SqliteInventory:
             done += 1
             if progress is not None and done % 10000 == 0:
                 progress(10000)
+        if bulk is not None:
+            bulk.finish()
         if progress is not None:
             progress(done % 10000)
 
