@@ -8,7 +8,7 @@ path does. Everyone else in scope is plainly compliant and costs nothing.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -16,7 +16,12 @@ from pyroaring import BitMap
 
 from appwarden.core.assess import app_finding, os_findings, settle
 from appwarden.core.catalog import Catalog
-from appwarden.core.exemptions import AttestationBook, ExemptionBook
+from appwarden.core.exemptions import (
+    EMPTY_ATTESTATIONS,
+    EMPTY_EXEMPTIONS,
+    AttestationBook,
+    ExemptionBook,
+)
 from appwarden.core.fleet import FleetIndex
 from appwarden.core.inventory import AppKey, AppPlatform, Platform, Visibility
 from appwarden.core.matching import AppMatch, BarredApps
@@ -104,11 +109,19 @@ class PolicyResult:
     version: PolicyVersion
     scope: BitMap
     verdicts: dict[str, Verdict] = field(default_factory=dict)  # not plainly compliant
-    employees_in_scope: int = 0
+    fleet: FleetIndex | None = field(default=None, repr=False)
+    _employees: int | None = field(default=None, repr=False)
 
     @property
     def in_scope(self) -> int:
         return len(self.scope)
+
+    @property
+    def employees_in_scope(self) -> int:
+        """Distinct owners of the devices in scope (computed on first use: it walks the scope)."""
+        if self._employees is None:
+            self._employees = self.fleet.employees_of(self.scope) if self.fleet else 0
+        return self._employees
 
     def counts(self) -> Counter[Status]:
         counts = Counter(v.status for v in self.verdicts.values())
@@ -145,7 +158,11 @@ def assess_policy(
     previous: Mapping[str, Verdict],
     now: datetime,
 ) -> PolicyResult:
-    """Verdicts of every device in scope of one policy version (sparse: non-compliant only)."""
+    """Verdicts of every device in scope of one policy version (sparse: non-compliant only).
+
+    Devices that failed before and pass now need no work here: they are simply absent, and the
+    diff against `previous` reports them as resolved.
+    """
     scope = scope_bitmap(fleet, pv.policy.scope)
     findings = _app_findings(fleet, cache, scope)
     _add_os_findings(fleet, pv, scope, findings, now)
@@ -153,29 +170,70 @@ def assess_policy(
     if not cache.barred.is_empty:
         hidden = fleet.by_visibility[Visibility.MANAGED] | fleet.by_visibility[Visibility.NONE]
         unseen = scope & hidden
-    candidates = set(findings) | set(unseen)
-    for device in previous:
-        slot = fleet.slot_of.get(device)
-        if slot is not None and slot in scope:
-            candidates.add(slot)
-    result = PolicyResult(pv, scope, employees_in_scope=fleet.employees_of(scope))
-    for slot in candidates:
-        key = fleet.keys[slot]
-        owner = fleet.owner_of(slot)
+    result = PolicyResult(pv, scope, fleet=fleet)
+    owner_of = _owner_lookup(fleet, exemptions)
+    keys = fleet.keys
+    verdicts = result.verdicts
+    prev = previous.get
+    for slot, found in findings.items():
+        key = keys[slot]
         verdict = settle(
-            key,
-            owner.email if owner else None,
-            pv,
-            findings.get(slot, []),
-            slot in unseen,
-            exemptions,
-            attestations,
-            previous.get(key),
-            now,
+            key, owner_of(slot), pv, found, slot in unseen, exemptions, attestations, prev(key), now
         )
         if verdict.status is not _COMPLIANT or verdict.findings or verdict.until is not None:
-            result.verdicts[key] = verdict  # not plainly compliant (inlined: hot loop)
+            verdicts[key] = verdict  # not plainly compliant (inlined: hot loop)
+    _settle_unseen(
+        fleet, pv, unseen - BitMap(findings), exemptions, attestations, previous, now, verdicts
+    )
     return result
+
+
+def _owner_lookup(fleet: FleetIndex, exemptions: ExemptionBook) -> Callable[[int], str | None]:
+    """Owners matter only for employee-level exemptions; skip the lookups when there are none."""
+    if not exemptions.employees():
+        return lambda _slot: None
+
+    def owner_email(slot: int) -> str | None:
+        owner = fleet.owner_of(slot)
+        return owner.email if owner else None
+
+    return owner_email
+
+
+def _settle_unseen(
+    fleet: FleetIndex,
+    pv: PolicyVersion,
+    slots: BitMap,
+    exemptions: ExemptionBook,
+    attestations: AttestationBook,
+    previous: Mapping[str, Verdict],
+    now: datetime,
+    out: dict[str, Verdict],
+) -> None:
+    """Devices whose apps cannot be seen and that have no other finding.
+
+    Most of them share one verdict but for the device key, so it is computed once and copied;
+    devices with history, an exemption or an attestation go through `settle` individually.
+    """
+    if not slots:
+        return
+    template = settle("", None, pv, [], True, EMPTY_EXEMPTIONS, EMPTY_ATTESTATIONS, None, now)
+    plain = template.is_plain_compliant
+    special = exemptions.devices() | attestations.devices()
+    owner_of = _owner_lookup(fleet, exemptions)
+    employees = exemptions.employees()
+    rest = template[1:]
+    make = Verdict._make
+    for slot in slots:
+        key = fleet.keys[slot]
+        before = previous.get(key)
+        owner = owner_of(slot)
+        if before is not None or key in special or (owner is not None and owner in employees):
+            verdict = settle(key, owner, pv, [], True, exemptions, attestations, before, now)
+            if not verdict.is_plain_compliant:
+                out[key] = verdict
+        elif not plain:
+            out[key] = make((key, *rest))
 
 
 def _app_findings(fleet: FleetIndex, cache: MatchCache, scope: BitMap) -> dict[int, list[Finding]]:
