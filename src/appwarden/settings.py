@@ -70,7 +70,9 @@ SETTINGS: tuple[Setting, ...] = (
         "https://appwarden.corp.example); empty means http://<api_host>:<api_port>.",
     ),
     Setting("session_ttl", "PT8H", "How long a console or self-service session lasts.", "duration"),
-    Setting("magic_link_ttl", "PT15M", "How long an e-mailed sign-in link stays usable.", "duration"),
+    Setting(
+        "magic_link_ttl", "PT15M", "How long an e-mailed sign-in link stays usable.", "duration"
+    ),
     Setting("magic_links_per_hour", "5", "Sign-in links one address may ask for per hour.", "int"),
     Setting(
         "cookie_secure",
@@ -83,7 +85,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("smtp_starttls", "true", "Upgrade the relay connection with STARTTLS.", "bool"),
     Setting("smtp_username", "", "User name for SMTP AUTH; empty sends without AUTH."),
     Setting("smtp_password", "", "Password for SMTP AUTH (a secret: never logged)."),
-    Setting("smtp_ca_file", "", "CA bundle that signs the relay's certificate; empty: system.", "path"),
+    Setting(
+        "smtp_ca_file", "", "CA bundle that signs the relay's certificate; empty: system.", "path"
+    ),
     Setting("mail_from", "appwarden@localhost", "Sender address of mail AppWarden sends."),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}

@@ -38,7 +38,9 @@ def request_exemption(
         problems.append(Problem("is not in the future", "expires", "choose a later date"))
     elif expires_at - now > max_duration:
         limit = format_duration(max_duration)
-        problems.append(Problem(f"is further than {limit} away", "expires", "choose an earlier date"))
+        problems.append(
+            Problem(f"is further than {limit} away", "expires", "choose an earlier date")
+        )
     if problems:
         raise InvalidInput(problems)
     if target_kind == "device" and uow.inventory.device(target) is None:
@@ -80,9 +82,7 @@ def _open(uow: UnitOfWork, request_id: str) -> ExemptionRequest:
     return request
 
 
-def grant_request(
-    engine: Compliance, request_id: str, approver: str, now: datetime
-) -> Exemption:
+def grant_request(engine: Compliance, request_id: str, approver: str, now: datetime) -> Exemption:
     with engine.lock:
         with engine.store.read() as uow:
             request = _open(uow, request_id)

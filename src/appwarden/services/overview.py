@@ -102,9 +102,7 @@ class BurnDown:
             return tuple(points)
 
 
-def policy_cards(
-    uow: UnitOfWork, fleet: FleetIndex, burndown: BurnDown
-) -> list[PolicyCard]:
+def policy_cards(uow: UnitOfWork, fleet: FleetIndex, burndown: BurnDown) -> list[PolicyCard]:
     cards = []
     for stored in uow.policies.active():
         in_scope = len(scope_bitmap(fleet, stored.version.policy.scope))

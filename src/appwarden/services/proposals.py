@@ -119,7 +119,9 @@ def reject(uow: UnitOfWork, proposal_id: str, actor: str, reason: str, now: date
     uow.proposals.decide(proposal_id, status, actor, now, None)
     uow.audit.append(
         AuditEvent(
-            EventType.POLICY_PROPOSAL_WITHDRAWN if withdrawn else EventType.POLICY_PROPOSAL_REJECTED,
+            EventType.POLICY_PROPOSAL_WITHDRAWN
+            if withdrawn
+            else EventType.POLICY_PROPOSAL_REJECTED,
             actor,
             now,
             subject=f"policy:{proposal.slug}",

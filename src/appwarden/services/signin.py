@@ -66,9 +66,7 @@ def set_password(
     )
 
 
-def check_password(
-    uow: UnitOfWork, hasher: PasswordHasher, email: str, password: str
-) -> Account:
+def check_password(uow: UnitOfWork, hasher: PasswordHasher, email: str, password: str) -> Account:
     """The active account whose password this is; Unauthorized (one message) otherwise."""
     email = email.strip().lower()
     if not email or not password or len(password) > MAX_PASSWORD:

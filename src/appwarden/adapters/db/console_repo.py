@@ -66,7 +66,8 @@ class SqliteSessions:
 
     def revoke(self, token_hash: str, at: datetime) -> None:
         self.conn.execute(
-            "UPDATE console_sessions SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL",
+            "UPDATE console_sessions SET revoked_at = ?"
+            " WHERE token_hash = ? AND revoked_at IS NULL",
             (t(at), token_hash),
         )
 
