@@ -19,7 +19,7 @@ from appwarden.settings import Settings
 from tests.support.builders import T0
 
 ROLES = ("viewer", "author", "approver", "admin")
-PASSWORD = "correct horse battery staple"  # noqa: S105 (a test password)
+PASSWORD = "correct horse battery staple"
 EMPLOYEE = "employee"
 
 
@@ -71,13 +71,13 @@ def build_world(home: Path, employees: int = 60, **settings: str) -> ConsoleWorl
 class LiveServer:
     """The admin API with the console, served by uvicorn on a free loopback port in a thread."""
 
-    def __init__(self, world: ConsoleWorld) -> None:
+    def __init__(self, world: ConsoleWorld, port: int = 0) -> None:
         import threading
 
         import uvicorn
 
         self.config = uvicorn.Config(
-            world.asgi(), host="127.0.0.1", port=0, log_level="warning", lifespan="off"
+            world.asgi(), host="127.0.0.1", port=port, log_level="warning", lifespan="off"
         )
         self.server = uvicorn.Server(self.config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
