@@ -9,9 +9,12 @@ from pathlib import Path
 from appwarden.adapters.catalog_file import load_catalog
 from appwarden.adapters.clock import Clock, clock_from_setting
 from appwarden.adapters.db import SqliteStore
+from appwarden.adapters.mail_smtp import SmtpConfig, SmtpMailer
+from appwarden.adapters.passwords import Argon2Hasher
 from appwarden.core.catalog import Catalog
 from appwarden.services.compliance import Compliance, EngineLimits
 from appwarden.services.decisions import DecisionService
+from appwarden.services.ports import Mailer, PasswordHasher
 from appwarden.settings import Settings
 
 
@@ -22,6 +25,8 @@ class App:
     catalog: Catalog
     clock: Clock
     engine: Compliance
+    passwords: PasswordHasher
+    mailer: Mailer
 
     def close(self) -> None:
         self.store.close()
@@ -43,4 +48,18 @@ def build(settings: Settings, clock: Clock | None = None) -> App:
         catalog=catalog,
         clock=clock or clock_from_setting(settings.raw("clock")),
         engine=engine,
+        passwords=Argon2Hasher(),
+        mailer=SmtpMailer(smtp_config(settings)),
+    )
+
+
+def smtp_config(settings: Settings) -> SmtpConfig:
+    return SmtpConfig(
+        host=settings.raw("smtp_host"),
+        port=int(settings.raw("smtp_port")),
+        starttls=bool(settings.get("smtp_starttls")),
+        username=settings.raw("smtp_username"),
+        password=settings.raw("smtp_password"),
+        sender=settings.raw("mail_from"),
+        ca_file=settings.get("smtp_ca_file"),
     )

@@ -62,6 +62,33 @@ SETTINGS: tuple[Setting, ...] = (
         "duration",
     ),
     Setting("log_level", "info", "debug, info, warning or error."),
+    # -- console and self-service page (docs/console.md) -----------------------------------------
+    Setting(
+        "console_url",
+        "",
+        "Public base URL of the console, used in sign-in links sent by e-mail (e.g. "
+        "https://appwarden.corp.example); empty means http://<api_host>:<api_port>.",
+    ),
+    Setting("session_ttl", "PT8H", "How long a console or self-service session lasts.", "duration"),
+    Setting(
+        "magic_link_ttl", "PT15M", "How long an e-mailed sign-in link stays usable.", "duration"
+    ),
+    Setting("magic_links_per_hour", "5", "Sign-in links one address may ask for per hour.", "int"),
+    Setting(
+        "cookie_secure",
+        "auto",
+        "`auto` marks the session cookie Secure when the request came over HTTPS (directly or "
+        "through a proxy that says so); `always` or `never` force it.",
+    ),
+    Setting("smtp_host", "", "Mail relay for sign-in links; empty disables e-mail sign-in."),
+    Setting("smtp_port", "587", "Port of the mail relay.", "int"),
+    Setting("smtp_starttls", "true", "Upgrade the relay connection with STARTTLS.", "bool"),
+    Setting("smtp_username", "", "User name for SMTP AUTH; empty sends without AUTH."),
+    Setting("smtp_password", "", "Password for SMTP AUTH (a secret: never logged)."),
+    Setting(
+        "smtp_ca_file", "", "CA bundle that signs the relay's certificate; empty: system.", "path"
+    ),
+    Setting("mail_from", "appwarden@localhost", "Sender address of mail AppWarden sends."),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
 

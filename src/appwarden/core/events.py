@@ -57,6 +57,16 @@ class EventType(StrEnum):
     USER_CREATED = "user_created"
     USER_ROLE_CHANGED = "user_role_changed"
     SIGNED_IN = "signed_in"
+    # console (issue 6)
+    PASSWORD_SET = "password_set"  # noqa: S105 (an event name, not a secret)
+    SIGNED_OUT = "signed_out"
+    SIGN_IN_LINK_SENT = "sign_in_link_sent"
+    POLICY_PROPOSED = "policy_proposed"
+    POLICY_PROPOSAL_REJECTED = "policy_proposal_rejected"
+    POLICY_PROPOSAL_WITHDRAWN = "policy_proposal_withdrawn"
+    EXEMPTION_REQUESTED = "exemption_requested"
+    EXEMPTION_REQUEST_DECLINED = "exemption_request_declined"
+    RECHECK_REQUESTED = "recheck_requested"
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,11 +117,16 @@ class ChainProblem:
     detail: str
 
 
-def verify_chain(events: Iterable[StoredEvent]) -> list[ChainProblem]:
-    """Walk the chain in storage order and report every break."""
+def verify_chain(
+    events: Iterable[StoredEvent], after: StoredEvent | None = None
+) -> list[ChainProblem]:
+    """Walk the chain in storage order and report every break.
+
+    With `after` (an event already verified), `events` continue the chain from it.
+    """
     problems: list[ChainProblem] = []
-    expected_prev = GENESIS
-    expected_seq = 1
+    expected_prev = after.hash if after else GENESIS
+    expected_seq = after.seq + 1 if after else 1
     for event in events:
         if event.body.get("seq") != event.seq:
             problems.append(ChainProblem(event.seq, "edited", "sequence number inside was changed"))

@@ -69,6 +69,94 @@ class Account:
         return self.disabled_at is None
 
 
+@dataclass(frozen=True, slots=True)
+class ConsoleSession:
+    """A signed-in browser: an account (console) or an employee (self-service page)."""
+
+    token_hash: str
+    kind: str  # account | employee
+    subject: str  # email, lower-case
+    csrf_token: str
+    created_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None = None
+
+    def valid_at(self, instant: datetime) -> bool:
+        return self.revoked_at is None and instant < self.expires_at
+
+
+@dataclass(frozen=True, slots=True)
+class MagicLink:
+    token_hash: str
+    email: str
+    created_at: datetime
+    expires_at: datetime
+    used_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyProposal:
+    """A policy change waiting for a second person to approve exactly this text."""
+
+    id: str
+    slug: str
+    source: str
+    digest: str
+    base_version: int | None
+    reason: str
+    lead_override: str
+    author: str
+    created_at: datetime
+    status: str = "proposed"  # proposed | applied | rejected | withdrawn
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    applied_version: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ExemptionRequest:
+    id: str
+    target_kind: str  # device | employee
+    target: str
+    policy: str
+    reason: str
+    expires_at: datetime
+    requested_by: str
+    created_at: datetime
+    status: str = "requested"  # requested | granted | declined
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    exemption_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page of a keyset-paginated listing: `next_after` is None on the last page."""
+
+    rows: list[dict[str, Any]]
+    next_after: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingMail:
+    to: str
+    subject: str
+    text: str
+    html: str = ""
+
+
+class Mailer(Protocol):
+    """Sends one message; raises StorageError-free AppWardenError subclasses on failure."""
+
+    def send(self, mail: OutgoingMail) -> None: ...
+
+
+class PasswordHasher(Protocol):
+    def hash(self, password: str) -> str: ...
+    def verify(self, stored: str, password: str) -> bool: ...
+    def needs_rehash(self, stored: str) -> bool: ...
+
+
 class Inventory(Protocol):
     def upsert_employee(self, employee: Employee, at: datetime) -> bool: ...
     def employee(self, email: str) -> Employee | None: ...
@@ -143,6 +231,56 @@ class Accounts(Protocol):
     def all(self) -> list[Account]: ...
 
 
+class Credentials(Protocol):
+    def password_hash(self, email: str) -> str | None: ...
+    def set_password_hash(self, email: str, password_hash: str, at: datetime) -> None: ...
+
+
+class Sessions(Protocol):
+    def add(self, session: ConsoleSession) -> None: ...
+    def get(self, token_hash: str) -> ConsoleSession | None: ...
+    def revoke(self, token_hash: str, at: datetime) -> None: ...
+    def revoke_subject(self, subject: str, at: datetime) -> int: ...
+    def add_link(self, link: MagicLink) -> None: ...
+    def get_link(self, token_hash: str) -> MagicLink | None: ...
+    def use_link(self, token_hash: str, at: datetime) -> bool: ...
+    def links_since(self, email: str, since: datetime) -> int: ...
+
+
+class Proposals(Protocol):
+    def add(self, proposal: PolicyProposal) -> None: ...
+    def get(self, proposal_id: str) -> PolicyProposal | None: ...
+    def list(self, status: str | None = None, limit: int = 100) -> list[PolicyProposal]: ...
+    def decide(
+        self, proposal_id: str, status: str, by: str, at: datetime, applied_version: int | None
+    ) -> bool: ...
+
+
+class ExemptionRequests(Protocol):
+    def add(self, request: ExemptionRequest) -> None: ...
+    def get(self, request_id: str) -> ExemptionRequest | None: ...
+    def list(
+        self, status: str | None = None, target: str | None = None, limit: int = 100
+    ) -> list[ExemptionRequest]: ...
+    def decide(
+        self, request_id: str, status: str, by: str, at: datetime, exemption_id: str | None
+    ) -> bool: ...
+
+
+class ConsoleReads(Protocol):
+    """Indexed, paginated reads for the console; none of them scans the fleet."""
+
+    def search_devices(self, query: str, after: str, limit: int) -> Page: ...
+    def devices_with_status(self, policy: str, status: str, after: str, limit: int) -> Page: ...
+    def search_employees(self, query: str, after: str, limit: int) -> Page: ...
+    def status_counts(self, policy: str) -> dict[str, int]: ...
+    def device_transitions(self, key: str, limit: int) -> list[dict[str, Any]]: ...
+    def policy_transitions(self, policy: str, after_id: int, limit: int) -> list[Any]: ...
+    def audit_page(
+        self, type_: str, actor: str, subject: str, before_seq: int, limit: int
+    ) -> list[StoredEvent]: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction over every repository; leaving the block commits, an error rolls back."""
 
@@ -160,9 +298,23 @@ class UnitOfWork(Protocol):
     def tokens(self) -> Tokens: ...
     @property
     def accounts(self) -> Accounts: ...
+    @property
+    def credentials(self) -> Credentials: ...
+    @property
+    def sessions(self) -> Sessions: ...
+    @property
+    def proposals(self) -> Proposals: ...
+    @property
+    def exemption_requests(self) -> ExemptionRequests: ...
+    @property
+    def console(self) -> ConsoleReads: ...
 
 
 class Store(Protocol):
     def unit_of_work(self) -> AbstractContextManager[UnitOfWork]: ...
     def read(self) -> AbstractContextManager[UnitOfWork]: ...
     def close(self) -> None: ...
+
+
+class MailUnavailable(Exception):
+    """The mail relay refused or could not be reached; the message says which and why."""

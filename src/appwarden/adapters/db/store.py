@@ -11,6 +11,13 @@ from pathlib import Path
 from appwarden.adapters.db.access_repo import SqliteAccounts, SqliteExemptions, SqliteTokens
 from appwarden.adapters.db.audit_repo import SqliteAudit
 from appwarden.adapters.db.connection import connect, migrate
+from appwarden.adapters.db.console_reads import SqliteConsoleReads
+from appwarden.adapters.db.console_repo import (
+    SqliteCredentials,
+    SqliteExemptionRequests,
+    SqliteProposals,
+    SqliteSessions,
+)
 from appwarden.adapters.db.inventory_repo import AppIds, SqliteInventory
 from appwarden.adapters.db.policy_repo import SqlitePolicies
 from appwarden.adapters.db.verdict_repo import SqliteVerdicts
@@ -27,6 +34,11 @@ class SqliteUnitOfWork:
         self.audit = SqliteAudit(conn)
         self.tokens = SqliteTokens(conn)
         self.accounts = SqliteAccounts(conn)
+        self.credentials = SqliteCredentials(conn)
+        self.sessions = SqliteSessions(conn)
+        self.proposals = SqliteProposals(conn)
+        self.exemption_requests = SqliteExemptionRequests(conn)
+        self.console = SqliteConsoleReads(conn)
 
     def __enter__(self) -> SqliteUnitOfWork:
         return self

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -10,6 +11,10 @@ from starlette.requests import Request
 from appwarden.bootstrap import App
 from appwarden.core.errors import Unauthorized
 from appwarden.services.access import authenticate, require
+from appwarden.services.signin import session_for
+
+SESSION_COOKIE = "aw_console"  # the console's session (entrypoints/console)
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +40,27 @@ def bearer_principal(app: App, request: Request) -> Principal | None:
     return Principal(f"token:{token.name}", token.role, "token")
 
 
+def session_principal(app: App, request: Request) -> Principal | None:
+    """A signed-in console session; changes also need its CSRF token in X-CSRF-Token."""
+    secret = request.cookies.get(SESSION_COOKIE, "")
+    if not secret:
+        return None
+    with app.store.read() as uow:
+        session = session_for(uow, secret, app.clock.now())
+        account = (
+            uow.accounts.get(session.subject) if session and session.kind == "account" else None
+        )
+    if session is None or account is None or not account.active:
+        raise Unauthorized("the console session has ended; sign in again")
+    if request.method not in SAFE_METHODS:
+        sent = request.headers.get("x-csrf-token", "")
+        if not sent or not hmac.compare_digest(sent.encode(), session.csrf_token.encode()):
+            raise Unauthorized("changes from a console session need the X-CSRF-Token header")
+    return Principal(account.email, account.role, "session")
+
+
 RESOLVERS.append(bearer_principal)
+RESOLVERS.append(session_principal)
 
 
 def principal(app: App, request: Request, needed: str) -> Principal:

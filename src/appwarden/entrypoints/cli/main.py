@@ -17,6 +17,7 @@ from appwarden.entrypoints.cli import (
     demo_cmd,
     exempt_cmd,
     inventory_cmd,
+    password_cmd,
     policy_cmd,
     serve_cmd,
     token_cmd,
@@ -72,6 +73,7 @@ app.add_typer(exempt_cmd.app, name="exempt")
 app.add_typer(audit_cmd.app, name="audit")
 app.add_typer(token_cmd.app, name="token")
 app.add_typer(account_cmd.app, name="account")
+account_cmd.app.command("set-password")(password_cmd.set_password)
 app.command()(serve_cmd.serve)
 
 

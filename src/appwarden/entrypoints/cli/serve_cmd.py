@@ -20,6 +20,7 @@ from appwarden.entrypoints.api.decision_server import (
     start_decision_server,
 )
 from appwarden.entrypoints.cli.context import engine_loaded, err
+from appwarden.entrypoints.console import console_routes
 
 log = logging.getLogger("appwarden.serve")
 GATEWAY_ROLES = ("gateway", "admin")
@@ -66,7 +67,7 @@ async def serve_forever(app: App, host: str, port: int, dhost: str, dport: int) 
     router = build_router(app, auth)
     decision_server = await start_decision_server(router, dhost, dport)
     config = uvicorn.Config(
-        create_api(app),
+        create_api(app, extra=console_routes(app)),
         host=host,
         port=port,
         log_level=app.settings.raw("log_level"),
@@ -84,6 +85,7 @@ async def serve_forever(app: App, host: str, port: int, dhost: str, dport: int) 
         asyncio.create_task(_every(max(interval, 5.0), assess, "assessment")),
     ]
     err.print(f"admin API  http://{host}:{port}   (token required; /healthz, /openapi.json)")
+    err.print(f"console    http://{host}:{port}/console/   employees: /me")
     err.print(f"decisions  http://{dhost}:{dport}/v1/decide?device=<key>  (gateway token)")
     try:
         await server.serve()
