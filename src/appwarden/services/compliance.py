@@ -30,6 +30,7 @@ from appwarden.services.exemptions import grant_exemption, revoke_exemption
 from appwarden.services.inventory import ImportBatch, ImportSummary, check_batch, import_batch
 from appwarden.services.policies import PolicyDiff, PolicyService
 from appwarden.services.ports import Progress, Store, UnitOfWork
+from appwarden.services.sync import MAX_ENTRIES, SyncReport, apply_changes
 
 FULL_ASSESSMENT_ABOVE = 500  # re-assess the whole fleet when more devices than this changed
 
@@ -66,11 +67,13 @@ class Compliance:
         # The stored verdicts, mirrored in memory (policy -> device -> verdict), so that a full
         # assessment does not re-read a million rows. Updated only after a commit.
         self.verdicts: dict[str, dict[str, Verdict]] = {}
+        self.change_seq = 0  # the last change-log entry reflected in memory
 
     # -- loading ---------------------------------------------------------------------------------
     def load(self, progress: Progress | None = None) -> None:
         """Fill the fleet index and decision index from the database."""
         with self.lock, self.store.read() as uow:
+            self.change_seq = uow.changes.head()
             fleet = FleetIndex()
             uow.inventory.load_fleet(fleet, progress)
             verdicts = by_policy(uow.verdicts.all())
@@ -81,6 +84,27 @@ class Compliance:
             self.loaded = True
         gc.collect()
         gc.freeze()  # the fleet lives as long as the process: keep it out of every collection
+
+    def sync(self) -> SyncReport:
+        """Pick up what other processes committed since the last sync (or load)."""
+        with self.lock:
+            if not self.loaded:
+                return SyncReport()
+            with self.store.read() as uow:
+                head = uow.changes.head()
+                if head <= self.change_seq:
+                    return SyncReport()
+                entries = uow.changes.since(self.change_seq, MAX_ENTRIES)
+                if len(entries) >= MAX_ENTRIES:
+                    full = True
+                else:
+                    full = False
+                    report = apply_changes(self.fleet, self.decisions, self.verdicts, uow, entries)
+            if full:
+                self.load()
+                return SyncReport(entries=len(entries), full_reload=True)
+            self.change_seq = head
+            return report
 
     def _titles(self, uow: UnitOfWork) -> dict[str, str]:
         return titles_of(s.version for s in uow.policies.active())

@@ -281,6 +281,17 @@ class ConsoleReads(Protocol):
     ) -> list[StoredEvent]: ...
 
 
+class ChangeRecorder(Protocol):
+    def record(self, kind: str, keys: Iterable[str]) -> None: ...
+
+
+class Changes(ChangeRecorder, Protocol):
+    """What committed transactions changed, for other processes to pick up."""
+
+    def head(self) -> int: ...
+    def since(self, seq: int, limit: int = 100_000) -> list[tuple[int, str, str]]: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction over every repository; leaving the block commits, an error rolls back."""
 
@@ -298,6 +309,8 @@ class UnitOfWork(Protocol):
     def tokens(self) -> Tokens: ...
     @property
     def accounts(self) -> Accounts: ...
+    @property
+    def changes(self) -> Changes: ...
     @property
     def credentials(self) -> Credentials: ...
     @property

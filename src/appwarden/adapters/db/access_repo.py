@@ -9,7 +9,7 @@ from typing import Any
 
 from appwarden.adapters.db.codec import from_t, must_t, t
 from appwarden.core.exemptions import Attestation, Exemption, TargetKind
-from appwarden.services.ports import Account, ApiToken
+from appwarden.services.ports import Account, ApiToken, ChangeRecorder
 
 _EX_COLS = (
     "id, target_kind, target, policy, reason, approver, created_by, created_at, expires_at,"
@@ -33,8 +33,9 @@ def _exemption(row: Any) -> Exemption:
 
 
 class SqliteExemptions:
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, changes: ChangeRecorder) -> None:
         self.conn = conn
+        self.changes = changes
 
     def add(self, exemption: Exemption) -> None:
         e = exemption
@@ -53,6 +54,7 @@ class SqliteExemptions:
                 t(e.revoked_at),
             ),
         )
+        self.changes.record("exemption", [e.id])
 
     def get(self, exemption_id: str) -> Exemption | None:
         row = self.conn.execute(
@@ -73,6 +75,7 @@ class SqliteExemptions:
             " WHERE id = ? AND revoked_at IS NULL",
             (t(at), by, reason, exemption_id),
         )
+        self.changes.record("exemption", [exemption_id])
 
     def attestations(self) -> list[Attestation]:
         rows = self.conn.execute(
@@ -103,6 +106,7 @@ class SqliteExemptions:
                 t(a.revoked_at),
             ),
         )
+        self.changes.record("attestation", [a.id])
 
 
 def _token(row: Any) -> ApiToken:

@@ -23,7 +23,7 @@ from appwarden.core.inventory import (
     Visibility,
     identity_key,
 )
-from appwarden.services.ports import DeviceChange, Progress
+from appwarden.services.ports import ChangeRecorder, DeviceChange, Progress
 
 _DEVICE_FIELDS = (
     "owner_email",
@@ -47,9 +47,10 @@ class AppIds:
 
 
 class SqliteInventory:
-    def __init__(self, conn: sqlite3.Connection, app_ids: AppIds) -> None:
+    def __init__(self, conn: sqlite3.Connection, app_ids: AppIds, changes: ChangeRecorder) -> None:
         self.conn = conn
         self.app_ids = app_ids
+        self.changes = changes
         self.pending_ids: dict[AppKey, int] = {}
 
     # -- employees -------------------------------------------------------------------------------
@@ -77,6 +78,8 @@ class SqliteInventory:
             " excluded.country, excluded.groups, excluded.manager)",
             row,
         )
+        if cur.rowcount > 0:
+            self.changes.record("employee", [employee.email.lower()])
         return cur.rowcount > 0
 
     def employee(self, email: str) -> Employee | None:
@@ -152,6 +155,8 @@ class SqliteInventory:
         removed: tuple[InstalledApp, ...] = ()
         if replace_apps:
             added, removed = self._sync_apps(device_id, device.apps, at, source)
+        if created or changed or added or removed:
+            self.changes.record("device", [device.key])
         return DeviceChange(created, changed and not created, added, removed)
 
     def _insert_device(self, key: str, values: dict[str, Any], at: datetime, source: str) -> int:

@@ -9,7 +9,7 @@ from typing import Any
 from appwarden.adapters.db.codec import from_t, js, must_t, t
 from appwarden.core.policy import PolicyVersion
 from appwarden.core.policy_spec import policy_from_data, policy_to_data
-from appwarden.services.ports import StoredPolicy
+from appwarden.services.ports import ChangeRecorder, StoredPolicy
 
 _COLUMNS = (
     "v.spec, v.source, v.version, v.published_at, v.deadline_at, v.applied_by, v.reason, v.digest"
@@ -17,8 +17,9 @@ _COLUMNS = (
 
 
 class SqlitePolicies:
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, changes: ChangeRecorder) -> None:
         self.conn = conn
+        self.changes = changes
 
     def current(self, slug: str) -> StoredPolicy | None:
         row = self.conn.execute(
@@ -66,9 +67,11 @@ class SqlitePolicies:
             " active = 1",
             (version.slug, version.version),
         )
+        self.changes.record("policy", [version.slug])
 
     def retire(self, slug: str) -> None:
         self.conn.execute("UPDATE policies SET active = 0 WHERE slug = ?", (slug,))
+        self.changes.record("policy", [slug])
 
 
 def _stored(row: Any) -> StoredPolicy:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import secrets
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -24,13 +25,42 @@ from appwarden.adapters.db.verdict_repo import SqliteVerdicts
 from appwarden.core.errors import AppWardenError, StorageError
 
 
-class SqliteUnitOfWork:
-    def __init__(self, conn: sqlite3.Connection, app_ids: AppIds) -> None:
+class SqliteChanges:
+    """The change log: one row per thing a transaction changed (see migration 0003)."""
+
+    def __init__(self, conn: sqlite3.Connection, writer: str) -> None:
         self.conn = conn
-        self.inventory = SqliteInventory(conn, app_ids)
-        self.policies = SqlitePolicies(conn)
-        self.verdicts = SqliteVerdicts(conn)
-        self.exemptions = SqliteExemptions(conn)
+        self.writer = writer
+
+    def record(self, kind: str, keys: Iterable[str]) -> None:
+        self.conn.executemany(
+            "INSERT INTO change_log (kind, key, writer) VALUES (?, ?, ?)",
+            ((kind, k, self.writer) for k in keys),
+        )
+
+    def head(self) -> int:
+        return int(self.conn.execute("SELECT coalesce(max(seq), 0) FROM change_log").fetchone()[0])
+
+    def since(self, seq: int, limit: int = 100_000) -> list[tuple[int, str, str]]:
+        """Changes after `seq` written by other stores (other processes), oldest first."""
+        return [
+            (int(r[0]), str(r[1]), str(r[2]))
+            for r in self.conn.execute(
+                "SELECT seq, kind, key FROM change_log WHERE seq > ? AND writer != ?"
+                " ORDER BY seq LIMIT ?",
+                (seq, self.writer, limit),
+            )
+        ]
+
+
+class SqliteUnitOfWork:
+    def __init__(self, conn: sqlite3.Connection, app_ids: AppIds, writer: str = "") -> None:
+        self.conn = conn
+        self.changes = SqliteChanges(conn, writer)
+        self.inventory = SqliteInventory(conn, app_ids, self.changes)
+        self.policies = SqlitePolicies(conn, self.changes)
+        self.verdicts = SqliteVerdicts(conn, self.changes)
+        self.exemptions = SqliteExemptions(conn, self.changes)
         self.audit = SqliteAudit(conn)
         self.tokens = SqliteTokens(conn)
         self.accounts = SqliteAccounts(conn)
@@ -54,6 +84,7 @@ class SqliteStore:
         self.path = Path(path)
         self._local = threading.local()
         self._app_ids = AppIds()
+        self.writer = secrets.token_hex(8)  # tags this store's rows in the change log
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         migrate(self._conn())
@@ -71,7 +102,7 @@ class SqliteStore:
     def unit_of_work(self) -> Iterator[SqliteUnitOfWork]:
         """A write transaction: commits on success, rolls back on any error."""
         conn = self._conn()
-        uow = SqliteUnitOfWork(conn, self._app_ids)
+        uow = SqliteUnitOfWork(conn, self._app_ids, self.writer)
         try:
             conn.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
@@ -97,7 +128,7 @@ class SqliteStore:
         conn = self._conn()
         conn.execute("BEGIN")
         try:
-            yield SqliteUnitOfWork(conn, self._app_ids)
+            yield SqliteUnitOfWork(conn, self._app_ids, self.writer)
         except sqlite3.Error as exc:
             raise StorageError(f"database error: {exc}") from exc
         except AppWardenError:

@@ -18,6 +18,7 @@ from appwarden.core.verdict import (
     Verdict,
     VerdictKey,
 )
+from appwarden.services.ports import ChangeRecorder
 
 _COLS = (
     "device, policy, version, status, action, findings, deadline, until, since, enforce_at,"
@@ -65,9 +66,13 @@ def verdict_summary(v: Verdict | None) -> dict[str, Any] | None:
     }
 
 
+MANY = 1000  # above this many verdict rows, the change log says "all" rather than each device
+
+
 class SqliteVerdicts:
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, changes: ChangeRecorder) -> None:
         self.conn = conn
+        self.changes = changes
 
     def all(self) -> dict[VerdictKey, Verdict]:
         rows = self.conn.execute(f"SELECT {_COLS} FROM verdicts")  # noqa: S608
@@ -90,6 +95,13 @@ class SqliteVerdicts:
     def write(
         self, changed: Iterable[Verdict], removed: Iterable[VerdictKey], at: datetime
     ) -> None:
+        changed = list(changed)
+        removed = list(removed)
+        devices = {v.device for v in changed} | {d for d, _ in removed}
+        if len(devices) > MANY:
+            self.changes.record("verdicts", [""])
+        elif devices:
+            self.changes.record("verdicts", sorted(devices))
         stamp = t(at)
         self.conn.executemany(
             f"INSERT INTO verdicts ({_COLS}, assessed_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"  # noqa: S608

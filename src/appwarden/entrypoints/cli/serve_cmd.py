@@ -82,6 +82,7 @@ async def serve_forever(app: App, host: str, port: int, dhost: str, dport: int) 
 
     jobs = [
         asyncio.create_task(_every(5.0, lambda: auth.replace(gateway_hashes(app)), "tokens")),
+        asyncio.create_task(_every(1.0, app.engine.sync, "sync")),  # writes by other processes
         asyncio.create_task(_every(max(interval, 5.0), assess, "assessment")),
     ]
     err.print(f"admin API  http://{host}:{port}   (token required; /healthz, /openapi.json)")
