@@ -23,7 +23,7 @@ from appwarden.core.matching import BarredApps
 from appwarden.core.policy import PolicyVersion
 from appwarden.core.policy_spec import policy_from_data
 from appwarden.core.timeutil import parse_instant
-from appwarden.services.assessment import gc_paused
+from appwarden.services.gc_control import gc_paused
 from bench.fleet_data import build, current_rss_mb, median
 
 NOW = parse_instant("2020-07-05T00:00:00Z")

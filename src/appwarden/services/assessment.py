@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import gc
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -26,6 +24,7 @@ from appwarden.core.verdict import (
     by_policy,
     diff_verdicts,
 )
+from appwarden.services.gc_control import gc_paused
 from appwarden.services.ports import UnitOfWork
 
 
@@ -41,6 +40,7 @@ class AssessmentReport:
     # Full runs: every current verdict, by policy. Partial runs: those of the assessed devices.
     by_policy: dict[str, dict[str, Verdict]] = field(default_factory=dict)
     assessed_devices: frozenset[str] | None = None  # None: the whole fleet was assessed
+    changed_devices: frozenset[str] = frozenset()  # devices whose stored verdicts changed
 
     def all_verdicts(self) -> Iterator[Verdict]:
         for verdicts in self.by_policy.values():
@@ -53,23 +53,6 @@ class AssessmentReport:
 
     def transition_counts(self) -> dict[str, int]:
         return dict(Counter(t.kind.value for t in self.transitions))
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """No cyclic garbage collection while millions of verdict tuples are being created.
-
-    With a large heap, each full collection walks every object (the fleet index included) and
-    costs 100+ ms; collections triggered by allocation during an assessment would multiply its
-    run time. Reference counting still frees everything; cycles wait until the end.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def policy_storage_changes(
@@ -213,6 +196,7 @@ class Assessor:
         report = AssessmentReport(
             result.at, result.results, result.transitions, len(changed), len(removed), duration
         )
+        report.changed_devices = frozenset({v.device for v in changed} | {d for d, _ in removed})
         report.assessment_id = uow.verdicts.record_assessment(
             result.at, result.at, duration, trigger, report.counts(), result.transitions
         )

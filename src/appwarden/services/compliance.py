@@ -135,9 +135,21 @@ class Compliance:
                 )
                 titles = self._titles(uow)
             self._remember(report)
-            self.decisions.rebuild(self.fleet, self._all_verdicts(), titles)
+            if self.loaded:  # same policies: only devices whose verdicts changed need new entries
+                self._update_entries(report.changed_devices, titles)
+            else:
+                self.decisions.rebuild(self.fleet, self._all_verdicts(), titles)
             self.last_assessment = report
             return report
+
+    def _update_entries(self, devices: frozenset[str], titles: dict[str, str]) -> None:
+        by_device: dict[str, list[Verdict]] = {d: [] for d in devices}
+        for per_policy in self.verdicts.values():
+            for device in devices:
+                verdict = per_policy.get(device)
+                if verdict is not None:
+                    by_device[device].append(verdict)
+        self.decisions.update_devices(self.fleet, devices, by_device, titles)
 
     def _reassess_devices(
         self, devices: Iterable[str], now: datetime, trigger: str, actor: str

@@ -9,16 +9,16 @@ from appwarden.core.decision import (
     Decision,
     DecisionIndex,
     Entry,
-    build_entry,
-    decide,
+    EntryBuilder,
 )
 from appwarden.core.fleet import FleetIndex
-from appwarden.core.inventory import identity_key
 from appwarden.core.verdict import Verdict
+from appwarden.services.gc_control import gc_paused
 
 
 def device_identity_keys(fleet: FleetIndex, slot: int) -> tuple[str, ...]:
-    return (identity_key("device", fleet.keys[slot]), *fleet.identities[slot])
+    # device keys are validated at import, so "device:" + key is already the normal form
+    return ("device:" + fleet.keys[slot], *fleet.identities[slot])
 
 
 class DecisionService:
@@ -29,7 +29,14 @@ class DecisionService:
 
     # -- the hot path ----------------------------------------------------------------------------
     def decide(self, identity: str, now: float) -> Decision:
-        return decide(self.index, identity, now, next(self._ids))
+        """The hot path: one dict probe (two with an overlay) and a comparison."""
+        index = self.index
+        entry = index.get(identity)
+        if entry is None:
+            return Decision(next(self._ids), index.revision, identity, None, None, now)
+        times = entry.times
+        outcome = entry.first if not times or now < times[0] else entry.at(now)
+        return Decision(next(self._ids), index.revision, identity, entry.device, outcome, now)
 
     def decision_id(self, decision: Decision) -> str:
         return f"{self.id_prefix}-{decision.id:x}"
@@ -45,11 +52,13 @@ class DecisionService:
         for verdict in verdicts:
             by_device.setdefault(verdict.device, []).append(verdict)
         entries: dict[str, Entry] = {}
-        for slot in fleet.live:
-            key = fleet.keys[slot]
-            entry = build_entry(key, by_device.get(key, ()), titles)
-            for identity in device_identity_keys(fleet, slot):
-                entries[identity] = entry
+        builder = EntryBuilder(titles)
+        with gc_paused():
+            for slot in fleet.live:
+                key = fleet.keys[slot]
+                entry = builder.build(key, by_device.get(key, ()))
+                for identity in device_identity_keys(fleet, slot):
+                    entries[identity] = entry
         self.index = DecisionIndex(entries, self.index.revision + 1)
 
     def update_devices(
@@ -62,13 +71,14 @@ class DecisionService:
     ) -> None:
         """Re-derive the entries of some devices; identities they no longer have are dropped."""
         changes: dict[str, Entry | None] = {}
+        builder = EntryBuilder(titles)
         for key in devices:
             for old in (old_identities or {}).get(key, ()):
                 changes[old] = None
             slot = fleet.slot_of.get(key)
             if slot is None or slot not in fleet.live:
                 continue
-            entry = build_entry(key, verdicts_by_device.get(key, ()), titles)
+            entry = builder.build(key, verdicts_by_device.get(key, ()))
             for identity in device_identity_keys(fleet, slot):
                 changes[identity] = entry
         if changes:
