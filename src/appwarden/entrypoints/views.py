@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from appwarden.core.decision import Decision
+from appwarden.core.exemptions import Exemption
 from appwarden.core.fleet import FleetIndex
 from appwarden.core.inventory import DeviceFacts
 from appwarden.core.timeutil import from_epoch, iso
@@ -131,4 +132,17 @@ def device_dict(
             for v in verdicts
         ],
         "history": history[-200:],
+    }
+
+
+def exemption_dict(e: Exemption) -> dict[str, Any]:
+    return {
+        "id": e.id,
+        "target": f"{e.target_kind.value}:{e.target}",
+        "policy": e.policy,
+        "reason": e.reason,
+        "approver": e.approver,
+        "created_by": e.created_by,
+        "expires_at": iso(e.expires_at),
+        "revoked_at": iso(e.revoked_at),
     }

@@ -22,7 +22,13 @@ from appwarden.core.timeutil import iso, parse_instant
 from appwarden.entrypoints.api.auth import Principal, principal
 from appwarden.entrypoints.api.errors import error_body
 from appwarden.entrypoints.api.openapi import RouteDoc, build_openapi
-from appwarden.entrypoints.views import assessment_dict, decision_dict, device_dict, diff_dict
+from appwarden.entrypoints.views import (
+    assessment_dict,
+    decision_dict,
+    device_dict,
+    diff_dict,
+    exemption_dict,
+)
 from appwarden.services.audit import verify
 
 log = logging.getLogger("appwarden.api")
@@ -237,19 +243,7 @@ def get_transitions(app: App, request: Request, _: Principal) -> Any:
 def get_exemptions(app: App, request: Request, _: Principal) -> Any:
     with app.store.read() as uow:
         rows = uow.exemptions.all(include_inactive=request.query_params.get("all") == "1")
-    return [
-        {
-            "id": e.id,
-            "target": f"{e.target_kind.value}:{e.target}",
-            "policy": e.policy,
-            "reason": e.reason,
-            "approver": e.approver,
-            "created_by": e.created_by,
-            "expires_at": iso(e.expires_at),
-            "revoked_at": iso(e.revoked_at),
-        }
-        for e in rows
-    ]
+    return [exemption_dict(e) for e in rows]
 
 
 @route(

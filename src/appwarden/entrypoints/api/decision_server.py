@@ -23,7 +23,7 @@ import httptools
 
 from appwarden.core.decision import Decision
 from appwarden.core.inventory import IDENTITY_KINDS, identity_key
-from appwarden.core.timeutil import from_epoch, iso
+from appwarden.entrypoints.views import decision_dict
 
 log = logging.getLogger("appwarden.decisions")
 
@@ -174,31 +174,6 @@ class DecisionRouter:
             return json_response(500, {"error": "internal error"})
 
 
-def decision_body(decision: Decision, decision_id: str) -> dict[str, Any]:
-    outcome = decision.outcome
-    body: dict[str, Any] = {
-        "decision_id": decision_id,
-        "revision": decision.revision,
-        "identity": decision.identity,
-        "device": decision.device,
-        "at": iso(from_epoch(decision.at)),
-        "effect": outcome.effect.value if outcome else "unknown",
-    }
-    if outcome is not None:
-        body["reasons"] = [
-            {
-                "policy": r.policy,
-                "version": r.version,
-                "title": r.title,
-                "status": r.status.value,
-                "apps": list(r.apps),
-                "deadline": iso(r.deadline),
-            }
-            for r in outcome.reasons
-        ]
-    return body
-
-
 def decide_handler(decide: Callable[[str], tuple[Decision, str]]) -> Handler:
     """GET /v1/decide?device=<key> (or eas=, cert=, imap=)."""
 
@@ -214,7 +189,7 @@ def decide_handler(decide: Callable[[str], tuple[Decision, str]]) -> Handler:
                 },
             )
         decision, decision_id = decide(identity_key(*given[0]))
-        return json_response(200, decision_body(decision, decision_id))
+        return json_response(200, decision_dict(decision, decision_id))
 
     return handle
 

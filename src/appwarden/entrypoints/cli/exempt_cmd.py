@@ -19,6 +19,7 @@ from appwarden.entrypoints.cli.context import (
     engine_loaded,
     out,
 )
+from appwarden.entrypoints.views import exemption_dict
 
 app = typer.Typer(help="Grant, list and revoke exemptions.")
 
@@ -90,19 +91,7 @@ def list_(
         rows = uow.exemptions.all(include_inactive=all_)
     if not all_:
         rows = [e for e in rows if e.active_at(moment)]
-    data = [
-        {
-            "id": e.id,
-            "target": f"{e.target_kind.value}:{e.target}",
-            "policy": e.policy,
-            "reason": e.reason,
-            "approver": e.approver,
-            "created_by": e.created_by,
-            "expires_at": iso(e.expires_at),
-            "revoked_at": iso(e.revoked_at),
-        }
-        for e in rows
-    ]
+    data = [exemption_dict(e) for e in rows]
     if json_out:
         emit_json(data)
         return
