@@ -192,4 +192,18 @@ def test_case(path: Path) -> None:
 
 def test_enough_cases() -> None:
     """Issue 2 asks for at least 30 cases; the set must not shrink by accident."""
-    assert len(CASES) >= 37
+    assert len(CASES) >= 44
+
+
+@pytest.mark.parametrize(
+    ("data", "allowed"),
+    [
+        ({"verdict": {}}, c.EXPECT_KEYS),
+        ({"now": "2020-07-05T00:00:00Z", "expected": {}}, c.STEP_KEYS),
+        ({"status": "pending", "deadlin": None}, c.VERDICT_KEYS),
+        (["not", "a", "mapping"], c.CASE_KEYS),
+    ],
+)
+def test_a_misspelt_or_misplaced_key_fails_the_case(data: Any, allowed: set[str]) -> None:
+    with pytest.raises(pytest.fail.Exception, match=r"case\.yaml"):
+        c.check_keys(data, allowed, "case.yaml")
