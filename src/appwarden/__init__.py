@@ -2,6 +2,8 @@
 
 The public surface of the package is deliberately small; everything else is reached through the
 CLI (`appwarden`), the HTTP API, or `appwarden.bootstrap`.
+
+Public names: `__version__`.
 """
 
 __version__ = "0.1.0"

@@ -149,7 +149,11 @@ class _Reader:
         if data is None:
             return None
         if not isinstance(data, Mapping):
-            self.fail(path, "must be a mapping with source and date")
+            self.fail(
+                path,
+                "must be a mapping with source and date",
+                "write {source: <key>, date: YYYY-MM-DD}",
+            )
             return None
         source = str(data.get("source", ""))
         if source and source not in sources:
@@ -170,7 +174,8 @@ def catalog_from_data(data: Mapping[str, Any], origin: str = "catalog") -> Catal
     for app in apps.values():
         for ban in app.named_in:
             if ban not in bans:
-                reader.fail(f"apps.{app.key}.named_in", f"names unknown ban {ban!r}")
+                fix = "add it under bans: or remove it from named_in"
+                reader.fail(f"apps.{app.key}.named_in", f"names unknown ban {ban!r}", fix)
     if reader.problems:
         raise CatalogInvalid([Problem(p.message, p.field, p.fix, origin) for p in reader.problems])
     return Catalog(companies=companies, apps=apps, bans=bans, sources=dict(sources))
@@ -193,7 +198,7 @@ def _read_companies(
     for i, row in enumerate(rows):
         path = f"companies[{i}]"
         if not isinstance(row, Mapping):
-            reader.fail(path, "must be a mapping")
+            reader.fail(path, "must be a mapping", "write `- key: ...` then `name: ...`")
             continue
         key = reader.text(row, "key", path)
         juris = row.get("jurisdiction") or {}
@@ -208,11 +213,17 @@ def _read_companies(
             parent_source=reader.provenance(parent or None, f"{path}.parent", sources),
         )
         if key in out:
-            reader.fail(f"{path}.key", f"duplicate company key {key!r}")
+            reader.fail(
+                f"{path}.key", f"duplicate company key {key!r}", "give each company its own key"
+            )
         out[key] = company
     for company in out.values():
         if company.parent and company.parent not in out:
-            reader.fail(f"companies.{company.key}.parent", f"unknown company {company.parent!r}")
+            reader.fail(
+                f"companies.{company.key}.parent",
+                f"unknown company {company.parent!r}",
+                "add that company under companies: or name an existing key",
+            )
     return out
 
 
@@ -224,13 +235,17 @@ def _read_apps(
     for i, row in enumerate(rows):
         path = f"apps[{i}]"
         if not isinstance(row, Mapping):
-            reader.fail(path, "must be a mapping")
+            reader.fail(path, "must be a mapping", "write `- key: ...` then `name: ...`")
             continue
         key = reader.text(row, "key", path)
         publisher = row.get("publisher") or {}
         pub_key = str(publisher.get("company", "")) if isinstance(publisher, Mapping) else ""
         if pub_key and pub_key not in companies:
-            reader.fail(f"{path}.publisher.company", f"unknown company {pub_key!r}")
+            reader.fail(
+                f"{path}.publisher.company",
+                f"unknown company {pub_key!r}",
+                "add that company under companies: or name an existing key",
+            )
         idents = []
         for j, ident in enumerate(row.get("identifiers") or []):
             ipath = f"{path}.identifiers[{j}]"
@@ -240,7 +255,11 @@ def _read_apps(
                 reader.fail(ipath, f"bad identifier: {exc}", "platform: android|ios, id: <app id>")
                 continue
             if ref in seen_refs:
-                reader.fail(ipath, f"{ref} also listed under app {seen_refs[ref]!r}")
+                reader.fail(
+                    ipath,
+                    f"{ref} also listed under app {seen_refs[ref]!r}",
+                    "list each identifier under one app only",
+                )
             seen_refs[ref] = key
             prov = reader.provenance(ident, ipath, sources) or Provenance("")
             idents.append(CatalogId(ref, prov))
@@ -253,7 +272,7 @@ def _read_apps(
             named_in=tuple(str(b) for b in row.get("named_in") or ()),
         )
         if key in out:
-            reader.fail(f"{path}.key", f"duplicate app key {key!r}")
+            reader.fail(f"{path}.key", f"duplicate app key {key!r}", "give each app its own key")
         out[key] = app
     return out
 
@@ -263,7 +282,7 @@ def _read_bans(reader: _Reader, rows: list[Any]) -> dict[str, Ban]:
     for i, row in enumerate(rows):
         path = f"bans[{i}]"
         if not isinstance(row, Mapping):
-            reader.fail(path, "must be a mapping")
+            reader.fail(path, "must be a mapping", "write `- key: ...` then `jurisdiction: ...`")
             continue
         key = reader.text(row, "key", path)
         out[key] = Ban(

@@ -41,7 +41,7 @@ class Exemption:
             return False
         if self.target_kind is TargetKind.DEVICE:
             return self.target == device
-        return owner is not None and self.target == owner.lower()
+        return owner is not None and self.target.lower() == owner.lower()
 
 
 class ExemptionBook:

@@ -11,7 +11,7 @@ import hashlib
 import json
 import re
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from appwarden.core.errors import PolicyInvalid, Problem
@@ -62,6 +62,7 @@ SCOPE_KEYS = (
 RULE_KEYS = ("barred_apps", "minimum_os", "minimum_android_patch", "maximum_patch_age")
 DEADLINE_KEYS = ("at", "timezone", "after_publication", "late_grace")
 MATCH_KEYS = tuple(k.value for k in MatchKind)
+MAX_SPAN = timedelta(days=3653)  # lead times, grace periods and patch ages: ten years at most
 
 
 class _Ctx:
@@ -94,7 +95,9 @@ class _Ctx:
         if data is None:
             return {}
         if not isinstance(data, Mapping):
-            self.fail(path, "must be a mapping (key: value lines)")
+            self.fail(
+                path, "must be a mapping (key: value lines)", "indent `key: value` lines under it"
+            )
             return {}
         return data
 
@@ -177,7 +180,7 @@ def _localised(ctx: _Ctx, value: Any, path: str, required: bool = True) -> dict[
             )
         return {"en": value}
     if not isinstance(value, Mapping):
-        ctx.fail(path, "must map locales to texts")
+        ctx.fail(path, "must map locales to texts", "write `en: ...` and `ar: ...` under it")
         return {}
     out = {str(k): str(v).strip() for k, v in value.items() if v is not None}
     for locale, text in out.items():
@@ -248,18 +251,25 @@ def _rule(ctx: _Ctx, data: Mapping[str, Any]) -> Rule:
             ctx.fail(path, f"{raw!r} is not a version", 'write it like "16.4" (quoted)')
             continue
         minimum_os[platform] = version
-    patch = data.get("minimum_android_patch")
-    min_patch: date | None = None
-    if patch is not None:
-        try:
-            min_patch = patch if isinstance(patch, date) else date.fromisoformat(str(patch))
-        except ValueError:
-            ctx.fail("rule.minimum_android_patch", f"{patch!r} is not a date", "write 2024-01-05")
+    min_patch = _patch_date(ctx, data.get("minimum_android_patch"))
     max_age = _duration(ctx, data.get("maximum_patch_age"), "rule.maximum_patch_age")
     rule = Rule(tuple(barred), minimum_os, min_patch, max_age)
     if not rule.checks_apps and not rule.checks_os:
         ctx.fail("rule", "checks nothing", "add `barred_apps:` or a minimum OS / patch level")
     return rule
+
+
+def _patch_date(ctx: _Ctx, value: Any) -> date | None:
+    """A security patch level is a calendar date (a YAML date-time is not one)."""
+    if value is None:
+        return None
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        ctx.fail("rule.minimum_android_patch", f"{value!r} is not a date", "write 2024-01-05")
+        return None
 
 
 def _matchers(ctx: _Ctx, value: Any) -> list[AppMatcher]:
@@ -284,9 +294,13 @@ def _matchers(ctx: _Ctx, value: Any) -> list[AppMatcher]:
             ctx.fail(path, "needs exactly one of " + ", ".join(MATCH_KEYS), "split it into items")
             continue
         kind = MatchKind(kinds[0])
-        text = str(item[kind.value] or "").strip()
+        raw = item[kind.value]
+        if raw is not None and (isinstance(raw, bool) or not isinstance(raw, str | int)):
+            ctx.fail(f"{path}.{kind.value}", f"{raw!r} is not a text", "write one value per item")
+            continue
+        text = str(raw or "").strip()
         if not text:
-            ctx.fail(f"{path}.{kind.value}", "is empty")
+            ctx.fail(f"{path}.{kind.value}", "is empty", "write a value or remove the item")
             continue
         platform = None
         if "platform" in item:
@@ -311,10 +325,16 @@ def _duration(ctx: _Ctx, value: Any, path: str) -> Any:
     if value is None:
         return None
     try:
-        return parse_duration(str(value))
+        span = parse_duration(str(value))
     except TimeFormatError as exc:
-        ctx.fail(path, str(exc))
+        ctx.fail(path, str(exc), "an ISO 8601 duration such as P14D, PT36H or P2W")
         return None
+    if span > MAX_SPAN:
+        ctx.fail(
+            path, f"{value!r} is longer than ten years", f"at most {format_duration(MAX_SPAN)}"
+        )
+        return None
+    return span
 
 
 def _deadline(ctx: _Ctx, value: Any) -> Deadline:
@@ -336,7 +356,7 @@ def _deadline(ctx: _Ctx, value: Any) -> Deadline:
         try:
             at = parse_instant(text, default_zone=tz)
         except TimeFormatError as exc:
-            ctx.fail("deadline.at", str(exc))
+            ctx.fail("deadline.at", str(exc), "e.g. `at: 2020-07-10T18:00` with a `timezone:`")
     lead = _duration(ctx, data.get("after_publication"), "deadline.after_publication")
     if (at is None) == (lead is None) and not any(
         p.field.startswith("deadline") for p in ctx.problems

@@ -28,9 +28,16 @@ def parse_duration(text: str) -> timedelta:
             f"{text!r} is not a duration; write it like P14D (14 days), PT36H (36 hours) or P2W"
         )
     parts = {k: int(v) if v else 0 for k, v in match.groupdict().items()}
-    return timedelta(
-        weeks=parts["w"], days=parts["d"], hours=parts["h"], minutes=parts["m"], seconds=parts["s"]
-    )
+    try:
+        return timedelta(
+            weeks=parts["w"],
+            days=parts["d"],
+            hours=parts["h"],
+            minutes=parts["m"],
+            seconds=parts["s"],
+        )
+    except OverflowError as exc:
+        raise TimeFormatError(f"{text!r} is too long; durations go up to P999999999D") from exc
 
 
 def format_duration(delta: timedelta) -> str:
@@ -56,7 +63,7 @@ def zone(name: str) -> tzinfo:
         return UTC
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:  # OSError: absurd names
         raise TimeFormatError(
             f"{name!r} is not a known IANA time zone; use a name like Europe/London or Asia/Riyadh"
         ) from exc
@@ -91,7 +98,10 @@ def parse_instant(text: str, default_zone: str | None = None) -> datetime:
                 f"{text!r} has no time zone; add an offset (e.g. -07:00) or name a timezone"
             )
         value = value.replace(tzinfo=zone(default_zone))
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError as exc:
+        raise TimeFormatError(f"{text!r} is outside the calendar in UTC") from exc
 
 
 def parse_date(text: str) -> date:
