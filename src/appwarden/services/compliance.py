@@ -8,7 +8,6 @@ and swap in a new decision index. A failed transaction leaves memory untouched.
 
 from __future__ import annotations
 
-import gc
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from appwarden.core.verdict import Verdict, by_policy
 from appwarden.services.assessment import AssessmentReport, Assessor
 from appwarden.services.decisions import DecisionService, device_identity_keys
 from appwarden.services.exemptions import grant_exemption, revoke_exemption
+from appwarden.services.gc_control import keep_out_of_collections
 from appwarden.services.inventory import ImportBatch, ImportSummary, check_batch, import_batch
 from appwarden.services.policies import PolicyDiff, PolicyService
 from appwarden.services.ports import Progress, Store, UnitOfWork
@@ -82,8 +82,7 @@ class Compliance:
             self.verdicts = verdicts
             self.decisions.rebuild(fleet, self._all_verdicts(), titles)
             self.loaded = True
-        gc.collect()
-        gc.freeze()  # the fleet lives as long as the process: keep it out of every collection
+        keep_out_of_collections()  # the fleet lives as long as the process
 
     def sync(self) -> SyncReport:
         """Pick up what other processes committed since the last sync (or load)."""

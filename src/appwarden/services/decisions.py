@@ -13,7 +13,7 @@ from appwarden.core.decision import (
 )
 from appwarden.core.fleet import FleetIndex
 from appwarden.core.verdict import Verdict
-from appwarden.services.gc_control import gc_paused
+from appwarden.services.gc_control import gc_paused, keep_out_of_collections
 
 
 def device_identity_keys(fleet: FleetIndex, slot: int) -> tuple[str, ...]:
@@ -60,6 +60,7 @@ class DecisionService:
                 for identity in device_identity_keys(fleet, slot):
                     entries[identity] = entry
         self.index = DecisionIndex(entries, self.index.revision + 1)
+        keep_out_of_collections()
 
     def update_devices(
         self,

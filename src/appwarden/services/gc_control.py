@@ -22,3 +22,14 @@ def gc_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+def keep_out_of_collections() -> None:
+    """Move every object alive now into the collector's permanent generation.
+
+    For long-lived structures (the fleet index, the decision index) built in one go: later
+    collections, triggered by allocations on hot paths, then never walk them. They have no
+    reference cycles, so reference counting still frees whatever is replaced later.
+    """
+    gc.collect()
+    gc.freeze()
