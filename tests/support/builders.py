@@ -21,7 +21,8 @@ from appwarden.core.inventory import (
     Visibility,
 )
 from appwarden.core.policy import Policy, PolicyVersion
-from appwarden.core.policy_spec import policy_digest, policy_from_data
+from appwarden.core.policy_data import policy_digest
+from appwarden.core.policy_spec import policy_from_data
 from appwarden.core.timeutil import parse_duration, parse_instant
 from appwarden.services.compliance import Compliance, EngineLimits
 

@@ -19,7 +19,8 @@ from appwarden.core.assess import os_findings
 from appwarden.core.errors import PolicyInvalid
 from appwarden.core.inventory import Platform
 from appwarden.core.policy import Action, MatchKind, Policy, PolicyVersion, UnknownMode
-from appwarden.core.policy_spec import policy_digest, policy_from_data, policy_to_data
+from appwarden.core.policy_data import policy_digest, policy_to_data
+from appwarden.core.policy_spec import policy_from_data
 from appwarden.core.timeutil import iso
 
 BASE = """\
@@ -143,6 +144,10 @@ BAD: dict[str, tuple[str, list[tuple[str, int]]]] = {
     ),
     "minimum os not a version": (
         after(ID_LINE, "  minimum_os: {ios: latest}\n"),
+        [("rule.minimum_os.ios", 14)],
+    ),
+    "minimum os unquoted (16.10 would become 16.1)": (
+        after(ID_LINE, "  minimum_os: {ios: 16.10}\n"),
         [("rule.minimum_os.ios", 14)],
     ),
     "minimum os not a mapping": (

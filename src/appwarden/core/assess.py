@@ -122,7 +122,7 @@ def assess_device(
     unseen = not barred.is_empty and device.visibility is not Visibility.ALL
     return settle(
         device.key,
-        facts.owner.email if facts.owner else None,
+        facts.owner.email if facts.owner else (device.owner.lower() if device.owner else None),
         pv,
         findings,
         unseen,

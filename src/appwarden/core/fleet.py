@@ -163,6 +163,16 @@ class FleetIndex:
                 self._link_org(device, employee)
         return slot
 
+    def owner_slot(self, email: str | None) -> int | None:
+        """The employee slot of a device owner; an owner not in the directory yet gets a
+        placeholder (email only), so employee-level exemptions and counts still find them."""
+        if not email:
+            return None
+        slot = self.employee_slot.get(email.lower())
+        if slot is None:
+            slot = self.upsert_employee(Employee(email=email.lower()))
+        return slot
+
     def employee(self, email: str | None) -> Employee | None:
         if not email:
             return None
@@ -218,7 +228,7 @@ class FleetIndex:
         self.patch[slot] = row.android_patch.toordinal() if row.android_patch else 0
         self.identities[slot] = row.identities
         self.names[slot] = row.name
-        owner = self.employee_slot.get(row.owner.lower()) if row.owner else None
+        owner = self.owner_slot(row.owner)
         self.owner[slot] = owner if owner is not None else _NO_OWNER
         self._index_attributes(slot, row.reaches_mail)
         self.revision += 1

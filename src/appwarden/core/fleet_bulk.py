@@ -49,7 +49,7 @@ class FleetBulkLoader:
         fleet.patch[slot] = row.android_patch.toordinal() if row.android_patch else 0
         fleet.identities[slot] = row.identities
         fleet.names[slot] = row.name
-        owner = fleet.employee_slot.get(row.owner.lower()) if row.owner else None
+        owner = fleet.owner_slot(row.owner)
         fleet.owner[slot] = owner if owner is not None else _NO_OWNER
         apps = array("I", sorted(set(app_slots)))
         fleet.device_apps[slot] = apps

@@ -7,15 +7,13 @@ is documented in docs/policy-format.md.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from appwarden.core.errors import PolicyInvalid, Problem
-from appwarden.core.inventory import AppPlatform, Ownership, Platform, parse_version
+from appwarden.core.inventory import Ownership, Platform, parse_version
 from appwarden.core.policy import (
     Action,
     AppMatcher,
@@ -30,7 +28,6 @@ from appwarden.core.timeutil import (
     TimeFormatError,
     format_duration,
     is_zone,
-    iso,
     parse_duration,
     parse_instant,
 )
@@ -246,6 +243,13 @@ def _rule(ctx: _Ctx, data: Mapping[str, Any]) -> Rule:
         except ValueError:
             ctx.fail(path, f"{name!r} is not a platform", "use ios, ipados or android")
             continue
+        if isinstance(raw, float):
+            ctx.fail(
+                path,
+                f"{raw!r} was read as a number, which loses digits (16.10 becomes 16.1)",
+                f'quote the version: {name}: "{raw}"',
+            )
+            continue
         version = parse_version(str(raw))
         if version is None:
             ctx.fail(path, f"{raw!r} is not a version", 'write it like "16.4" (quoted)')
@@ -369,66 +373,3 @@ def _deadline(ctx: _Ctx, value: Any) -> Deadline:
         )
     grace = _duration(ctx, data.get("late_grace"), "deadline.late_grace")
     return Deadline(at=at, timezone=tz, after_publication=lead, late_grace=grace)
-
-
-# -- back to data ---------------------------------------------------------------------------------
-def policy_to_data(policy: Policy) -> dict[str, Any]:
-    """The canonical plain-data form of a policy (stable key order, sorted sets)."""
-    scope = policy.scope
-    rule = policy.rule
-    deadline = policy.deadline
-    return {
-        "slug": policy.slug,
-        "title": dict(sorted(policy.title.items())),
-        "reason": dict(sorted(policy.reason.items())),
-        "owner": policy.owner,
-        "scope": {
-            "platforms": sorted(p.value for p in scope.platforms),
-            "ownership": sorted(o.value for o in scope.ownership),
-            "mail_access": "required" if scope.mail_access_only else "any",
-            "departments": sorted(scope.departments),
-            "groups": sorted(scope.groups),
-            "exclude_departments": sorted(scope.exclude_departments),
-            "exclude_groups": sorted(scope.exclude_groups),
-        },
-        "rule": {
-            "barred_apps": [_matcher_data(m) for m in rule.barred],
-            "minimum_os": {
-                p.value: ".".join(map(str, v)) for p, v in sorted(rule.minimum_os.items())
-            },
-            "minimum_android_patch": rule.minimum_android_patch.isoformat()
-            if rule.minimum_android_patch
-            else None,
-            "maximum_patch_age": format_duration(rule.maximum_patch_age)
-            if rule.maximum_patch_age
-            else None,
-        },
-        "deadline": {
-            "at": iso(deadline.at),
-            "timezone": deadline.timezone,
-            "after_publication": format_duration(deadline.after_publication)
-            if deadline.after_publication
-            else None,
-            "late_grace": format_duration(deadline.late_grace) if deadline.late_grace else None,
-        },
-        "after_deadline": policy.action.value,
-        "unknown": policy.unknown.value,
-        "remediation": dict(sorted(policy.remediation.items())),
-        "notes": policy.notes,
-    }
-
-
-def _matcher_data(matcher: AppMatcher) -> dict[str, str]:
-    out = {matcher.kind.value: matcher.value}
-    if matcher.platform:
-        out["platform"] = matcher.platform.value
-    return out
-
-
-def policy_digest(policy: Policy) -> str:
-    canonical = json.dumps(policy_to_data(policy), sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def platform_space(value: str) -> AppPlatform:
-    return Platform(value).app_space

@@ -16,7 +16,7 @@ from appwarden.core.fleet import FleetIndex
 from appwarden.core.fleet_assess import MatchCache, PolicyResult, assess_policy
 from appwarden.core.matching import BarredApps
 from appwarden.core.policy import Policy, PolicyVersion
-from appwarden.core.policy_spec import policy_digest, policy_to_data
+from appwarden.core.policy_data import policy_digest, policy_to_data
 from appwarden.core.timeutil import format_duration, iso
 from appwarden.core.verdict import ByPolicy, Status, Verdict
 from appwarden.services.assessment import AssessmentReport, Assessor

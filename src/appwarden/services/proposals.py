@@ -13,7 +13,7 @@ from datetime import datetime
 from appwarden.core.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
 from appwarden.core.events import AuditEvent, EventType
 from appwarden.core.policy import Policy, PolicyVersion
-from appwarden.core.policy_spec import policy_digest
+from appwarden.core.policy_data import policy_digest
 from appwarden.services.compliance import Compliance
 from appwarden.services.ports import PolicyProposal, UnitOfWork
 

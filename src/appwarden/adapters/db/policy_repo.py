@@ -8,7 +8,8 @@ from typing import Any
 
 from appwarden.adapters.db.codec import from_t, js, must_t, t
 from appwarden.core.policy import PolicyVersion
-from appwarden.core.policy_spec import policy_from_data, policy_to_data
+from appwarden.core.policy_data import policy_to_data
+from appwarden.core.policy_spec import policy_from_data
 from appwarden.services.ports import ChangeRecorder, StoredPolicy
 
 _COLUMNS = (
