@@ -271,3 +271,17 @@ def test_audit_chain_detects_reordering(compliance, tmp_path):
 
 def test_settings_durations_parse():
     assert parse_duration("P7D").days == 7
+
+
+def test_an_anchor_catches_a_truncated_log(compliance, tmp_path):
+    seeded(compliance)
+    with compliance.store.read() as uow:
+        anchor = verify(uow).head
+    conn = sqlite3.connect(tmp_path / "aw.db")
+    conn.execute("DELETE FROM audit_events WHERE seq = (SELECT max(seq) FROM audit_events)")
+    conn.commit()
+    conn.close()
+    with compliance.store.read() as uow:
+        assert verify(uow).ok  # the chain alone cannot see a cut tail
+        report = verify(uow, expect=anchor)
+    assert not report.ok and report.problems[-1].kind == "removed"

@@ -21,10 +21,23 @@ class ChainReport:
         return not self.problems
 
 
-def verify(uow: UnitOfWork) -> ChainReport:
+def verify(uow: UnitOfWork, expect: str = "") -> ChainReport:
+    """Walk the chain. With `expect` (a head hash recorded earlier outside the database, e.g. by
+    a SIEM), also check that that event is still there: this catches a truncated tail, which the
+    chain alone cannot show."""
     events = list(uow.audit.events())
     head = events[-1].hash if events else ""
-    return ChainReport(len(events), head, verify_chain(events))
+    problems = verify_chain(events)
+    if expect and not any(e.hash == expect for e in events):
+        problems.append(
+            ChainProblem(
+                events[-1].seq if events else 0,
+                "removed",
+                f"the anchored event {expect[:16]}... is not in the log: events after it, or "
+                "including it, were removed",
+            )
+        )
+    return ChainReport(len(events), head, problems)
 
 
 def export_lines(uow: UnitOfWork, after_seq: int = 0, type_: str | None = None) -> Iterator[str]:

@@ -15,11 +15,20 @@ app = typer.Typer(help="The tamper-evident audit log.")
 
 
 @app.command("verify")
-def verify_cmd(json_out: JsonOption = False) -> None:
+def verify_cmd(
+    expect: Annotated[
+        str,
+        typer.Option(
+            help="A head hash recorded earlier outside the database (an anchor): "
+            "verify fails if that event is gone, e.g. the log was truncated."
+        ),
+    ] = "",
+    json_out: JsonOption = False,
+) -> None:
     """Check the hash chain; any edited, removed or reordered event is named. Exit 12 if broken."""
     application = STATE.app()
     with application.store.read() as uow:
-        report = verify(uow)
+        report = verify(uow, expect)
     if json_out:
         emit_json(
             {
