@@ -1,0 +1,217 @@
+"""`appwarden campaign ...`: preview, approve, send, halt, undo, retract, test."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from appwarden.bootstrap import App
+from appwarden.entrypoints.cli.context import (
+    EXIT_CONFLICT,
+    STATE,
+    JsonOption,
+    NowOption,
+    emit_json,
+    engine_loaded,
+    err,
+    out,
+    progress_bar,
+)
+from appwarden.entrypoints.cli.render import kv_table
+from appwarden.entrypoints.notice_views import (
+    campaign_dict,
+    preview_dict,
+    status_dict,
+    tick_dict,
+)
+from appwarden.services.access import role_allows
+from appwarden.services.notices import Actor
+
+app = typer.Typer(help="Employee notices: preview, two-person approval, staged sends, retraction.")
+IdArg = Annotated[str, typer.Argument(help="Campaign id (`appwarden campaign list`).")]
+ReasonOpt = Annotated[str, typer.Option("--reason", help="Why (audited).")]
+
+
+def _actor(application: App) -> Actor:
+    """The acting person, with the approver role checked against their account."""
+    who = STATE.who()
+    with application.store.read() as uow:
+        account = uow.accounts.get(who)
+    ok = account is not None and account.active and role_allows(account.role, "approver")
+    return Actor(who, ok)
+
+
+@app.command("list")
+def list_(
+    policy: Annotated[str | None, typer.Option(help="Only this policy.")] = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Every campaign, newest last."""
+    application = STATE.app()
+    rows = [campaign_dict(c) for c in application.notices.list(policy)]
+    if json_out:
+        emit_json(rows)
+        return
+    table = Table()
+    for col in ("id", "policy", "v", "kind", "mode", "status", "people", "author", "approved_by"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(r["id"], r["policy"], str(r["version"]), r["kind"], r["mode"], r["status"],
+                      str(r["recipients"]), r["author"], r["approved_by"] or "")
+    out.print(table if rows else "no campaigns yet: applying a policy drafts one")
+
+
+@app.command()
+def preview(
+    campaign: IdArg,
+    samples: Annotated[bool, typer.Option(help="Print the rendered samples too.")] = False,
+    now: NowOption = None,
+    json_out: JsonOption = False,
+) -> None:
+    """The exact blast radius and rendered samples; records the digest an approval binds."""
+    application = engine_loaded(now, quiet=json_out)
+    result = application.notices.preview(campaign, STATE.who(), STATE.now(now))
+    body = preview_dict(result, samples=json_out or samples)
+    if json_out:
+        emit_json(body)
+        return
+    out.print(kv_table([
+        ("campaign", f"{result.campaign.id} ({result.campaign.kind.value}, {result.campaign.policy}"
+                     f" v{result.campaign.version})"),
+        ("people", body["people"]), ("devices", body["devices"]),
+        ("locales", ", ".join(f"{k}: {v}" for k, v in body["locales"].items())),
+        ("unreachable", f"{len(body['unreachable'])} device(s) whose owner has no email"),
+        ("added / dropped", f"{len(body['diff']['added'])} / {len(body['diff']['dropped'])}"
+                            " people vs earlier versions"),
+        ("approval", "a second person with the approver role" if result.second_person
+         else "the author may approve"),
+        ("digest", result.digest),
+    ], title="Preview"))
+    for dim, b in body["breakdown"].items():
+        table = Table(title=f"By {dim}", title_justify="left")
+        for col in (dim, "people", "devices"):
+            table.add_column(col)
+        for value, n in b["people"].items():
+            table.add_row(value, str(n), str(b["devices"].get(value, 0)))
+        out.print(table)
+    for day in body["lose_mail"]:
+        out.print(f"lose mail on {day['day']} (from {day['from']}): {day['people']} people, "
+                  f"{day['devices']} devices")
+    for u in body["unreachable"][:20]:
+        out.print(f"  [yellow]unreachable[/]: {u['device']} ({u['why']})")
+    out.print(f"samples: {', '.join(sorted(result.samples))}")
+    if samples:
+        for key, s in sorted(result.samples.items()):
+            out.print(f"\n[bold]--- {key}: {s.subject}[/]")
+            out.print(s.text, markup=False)
+    out.print(f"\napprove with: appwarden campaign approve {result.campaign.id} "
+              f"--digest {result.digest}")
+
+
+@app.command()
+def approve(
+    campaign: IdArg,
+    digest: Annotated[str, typer.Option(help="The digest the preview showed you.")] = "",
+    now: NowOption = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Approve a previewed campaign (or a retraction) exactly as previewed."""
+    application = engine_loaded(now, quiet=json_out)
+    result = application.notices.approve(campaign, _actor(application), STATE.now(now), digest)
+    if json_out:
+        emit_json({"approved": result.ok, "message": result.message,
+                   "campaign": campaign_dict(result.campaign)})
+    elif result.ok:
+        c = result.campaign
+        out.print(f"{c.id} approved by {c.approved_by}: {c.recipients} people, {c.waves} wave(s)")
+        if c.undo_until:
+            out.print(f"the first notice leaves at {c.undo_until.isoformat()}; until then "
+                      f"`appwarden campaign undo {c.id}` cancels everything")
+    else:
+        err.print(f"[bold red]not approved:[/] {result.message}; the campaign is a draft again")
+    if not result.ok:
+        raise typer.Exit(EXIT_CONFLICT)
+
+
+@app.command()
+def send(
+    now: NowOption = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Send what is due now (waves, reminders, blocked/restored notices, corrections)."""
+    application = engine_loaded(now, quiet=json_out)
+    with progress_bar() as bar:
+        task = bar.add_task("sending", total=None)
+        events, report = application.notices.tick(STATE.now(now),
+                                                  lambda n: bar.advance(task, n))
+    body = tick_dict(events, report)
+    if json_out:
+        emit_json(body)
+        return
+    out.print(kv_table(list(body.items()), title="Delivery"))
+
+
+@app.command()
+def status(campaign: IdArg, json_out: JsonOption = False) -> None:
+    """Notices, messages, enforcement and errors of one campaign."""
+    application = STATE.app()
+    body = status_dict(application.notices.status(campaign))
+    if json_out:
+        emit_json(body)
+        return
+    c = body["campaign"]
+    out.print(kv_table([
+        ("campaign", f"{c['id']} {c['kind']} {c['mode']} {c['policy']} v{c['version']}"),
+        ("status", c["status"] + (f" ({c['halt_reason']})" if c["halt_reason"] else "")),
+        ("waves", f"{c['waves']['released']} of {c['waves']['total']} released"),
+        ("notices", body["notices"]), ("messages", body["messages"]),
+        ("enforcement", body["enforcement"]), ("replies", body["replies"]),
+    ]))
+    for e in body["errors"]:
+        out.print(f"  [red]{e['to']}[/]: {e['error']} (attempt {e['attempts']})", soft_wrap=True)
+
+
+@app.command()
+def halt(campaign: IdArg, reason: ReasonOpt = "halted by hand", now: NowOption = None) -> None:
+    """Stop releasing waves now (no approval needed to stop)."""
+    application = STATE.app(now)
+    c = application.notices.halt(campaign, STATE.who(), reason, STATE.now(now))
+    out.print(f"{c.id} halted; `appwarden campaign resume {c.id}` (an approver) continues it")
+
+
+@app.command()
+def resume(campaign: IdArg, now: NowOption = None) -> None:
+    """Let a halted campaign continue (a second person with the approver role)."""
+    application = engine_loaded(now)
+    c = application.notices.resume(campaign, _actor(application), STATE.now(now))
+    out.print(f"{c.id} resumed")
+
+
+@app.command()
+def undo(campaign: IdArg, now: NowOption = None) -> None:
+    """Within the undo window: cancel every notice and the enforcement it announced."""
+    application = engine_loaded(now)
+    result = application.notices.undo(campaign, STATE.who(), STATE.now(now))
+    out.print(f"{result.campaign.id} undone: nothing was sent, "
+              f"{len(result.disarmed)} enforcement record(s) disarmed")
+
+
+@app.command()
+def retract(campaign: IdArg, reason: ReasonOpt, now: NowOption = None) -> None:
+    """Halt a sent campaign now and draft its correction (preview, then a second person approves)."""
+    application = engine_loaded(now)
+    c = application.notices.retract(campaign, STATE.who(), reason, STATE.now(now))
+    out.print(f"{campaign} halted; correction {c.id} drafted. Next: "
+              f"`appwarden campaign preview {c.id}`, then an approver runs "
+              f"`appwarden campaign approve {c.id} --digest ...`")
+
+
+@app.command()
+def test(campaign: IdArg, now: NowOption = None) -> None:
+    """Send marked samples to the test list (setting notice_test_recipients) only."""
+    application = engine_loaded(now)
+    c = application.notices.test(campaign, STATE.who(), STATE.now(now))
+    out.print(f"test campaign {c.id} queued for {', '.join(application.notices.config.test_recipients)};"
+              " `appwarden campaign send` delivers it")
