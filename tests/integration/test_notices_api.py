@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import asyncio
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -43,8 +42,13 @@ class Client:
 def api(tmp_path):
     settings = Settings.load({"home": str(tmp_path)}, env={})
     app = build(settings, FixedClock(T0))
-    fleet(app.engine, [("p0@corp.example", "ar", "Asia/Riyadh", [f"d0:{TIKTOK}"]),
-                       ("p1@corp.example", "en", "UTC", [f"d1:{TIKTOK}"])])
+    fleet(
+        app.engine,
+        [
+            ("p0@corp.example", "ar", "Asia/Riyadh", [f"d0:{TIKTOK}"]),
+            ("p1@corp.example", "en", "UTC", [f"d1:{TIKTOK}"]),
+        ],
+    )
     apply(app.engine)
     tokens = {}
     with app.store.unit_of_work() as uow:
@@ -60,11 +64,13 @@ def h(token):
 
 
 def test_roles_are_checked_on_the_server(api):
-    app, client, tokens = api
+    _app, client, tokens = api
     assert client.get("/v1/campaigns").status_code == 401
     [c] = client.get("/v1/campaigns", headers=h(tokens["viewer"])).json()
     cid = c["id"]
-    assert client.post(f"/v1/campaigns/{cid}/preview", headers=h(tokens["viewer"])).status_code == 403
+    assert (
+        client.post(f"/v1/campaigns/{cid}/preview", headers=h(tokens["viewer"])).status_code == 403
+    )
     preview = client.post(f"/v1/campaigns/{cid}/preview", headers=h(tokens["author"])).json()
     assert preview["people"] == 2 and set(preview["locales"]) == {"ar", "en"}
     assert "ar/announce" in preview["samples"]
@@ -81,8 +87,11 @@ def test_public_page_says_genuine_then_retracted(api):
     app, client, tokens = api
     cid = client.get("/v1/campaigns", headers=h(tokens["viewer"])).json()[0]["id"]
     preview = client.post(f"/v1/campaigns/{cid}/preview", headers=h(tokens["author"])).json()
-    client.post(f"/v1/campaigns/{cid}/approve", headers=h(tokens["approver"]),
-                json={"digest": preview["digest"]})
+    client.post(
+        f"/v1/campaigns/{cid}/approve",
+        headers=h(tokens["approver"]),
+        json={"digest": preview["digest"]},
+    )
     app.clock.advance(timedelta(minutes=11))
     app.clock.advance(timedelta(hours=3))
     for _ in range(3):
@@ -94,11 +103,17 @@ def test_public_page_says_genuine_then_retracted(api):
     assert page.status_code == 200 and "genuine" in page.text
     assert client.get(f"/v1/verify/{token}?format=json").json()["status"] == "active"
     assert client.get("/v1/verify/not-a-real-token").status_code == 404
-    ret = client.post(f"/v1/campaigns/{cid}/retract", headers=h(tokens["author"]),
-                      json={"reason": "sent in error"}).json()
+    ret = client.post(
+        f"/v1/campaigns/{cid}/retract",
+        headers=h(tokens["author"]),
+        json={"reason": "sent in error"},
+    ).json()
     p = client.post(f"/v1/campaigns/{ret['id']}/preview", headers=h(tokens["author"])).json()
     assert sorted(p["recipients"]) == ["p0@corp.example", "p1@corp.example"]
-    r = client.post(f"/v1/campaigns/{ret['id']}/approve", headers=h(tokens["approver2"]),
-                    json={"digest": p["digest"]})
+    r = client.post(
+        f"/v1/campaigns/{ret['id']}/approve",
+        headers=h(tokens["approver2"]),
+        json={"digest": p["digest"]},
+    )
     assert r.status_code == 200
     assert client.get(f"/v1/verify/{token}?format=json").json()["status"] == "retracted"

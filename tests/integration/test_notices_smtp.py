@@ -25,8 +25,12 @@ from tests.support.notice_smtp import start_sink
 
 AFTER_DEADLINE = at("2020-07-11T02:00Z")
 PEOPLE = [
-    (f"p{i}@corp.example", "ar" if i % 2 else "en",
-     "Asia/Riyadh" if i % 2 else "America/Los_Angeles", [f"d{i}:{TIKTOK}"])
+    (
+        f"p{i}@corp.example",
+        "ar" if i % 2 else "en",
+        "Asia/Riyadh" if i % 2 else "America/Los_Angeles",
+        [f"d{i}:{TIKTOK}"],
+    )
     for i in range(6)
 ] + [("clean@corp.example", "en", "UTC", ["dc:com.whatsapp"])]
 
@@ -48,7 +52,7 @@ def setup(tmp_path, sink):
 
 
 def approved(svc, now=T0):
-    campaign = svc.list()[0]
+    campaign = svc.list_campaigns()[0]
     preview = svc.preview(campaign.id, AUTHOR, now)
     svc.approve(campaign.id, Actor(APPROVER, True), now, preview.digest)
     return campaign.id, preview
@@ -65,7 +69,7 @@ def send_all(svc, start=T0 + timedelta(minutes=11), waves=4):
 
 def test_applying_a_policy_drafts_and_emails_nobody(setup):
     eng, svc, sink = setup
-    [campaign] = svc.list()
+    [campaign] = svc.list_campaigns()
     assert campaign.status.value == "draft" and campaign.recipients == 6
     svc.tick(T0 + timedelta(days=1))
     assert sink.handler.messages == []
@@ -99,7 +103,7 @@ def test_exact_recipients_both_locales_and_enforcement_follows_the_notice(setup)
 
 def test_author_cannot_approve_and_a_change_after_preview_resets_to_draft(setup, tmp_path):
     eng, svc, _ = setup
-    campaign = svc.list()[0]
+    campaign = svc.list_campaigns()[0]
     preview = svc.preview(campaign.id, AUTHOR, T0)
     with pytest.raises(Forbidden):
         svc.approve(campaign.id, Actor(AUTHOR, True), T0, preview.digest)
@@ -144,8 +148,7 @@ def test_auto_halt_on_bounces_stops_later_waves(setup):
     svc.tick(T0 + timedelta(hours=5))
     assert len(sink.handler.messages) == 2
     assert svc.status(cid)["campaign"].status.value == "halted"
-    unsent = [f"d{i}" for i in range(6)
-              if f"p{i}@corp.example" not in sink.handler.recipients]
+    unsent = [f"d{i}" for i in range(6) if f"p{i}@corp.example" not in sink.handler.recipients]
     assert unsent and not any(deny(eng, d) for d in unsent)
 
 
@@ -155,8 +158,12 @@ def test_relay_down_keeps_notices_queued_with_the_error(tmp_path):
     sink.stop()
     from appwarden.adapters.mail.smtp import SmtpConfig, SmtpTransport
 
-    eng, svc = world(tmp_path, transport=lambda: SmtpTransport(
-        SmtpConfig("127.0.0.1", port, True, "u", "p", None, timeout=2, rate=0)))
+    eng, svc = world(
+        tmp_path,
+        transport=lambda: SmtpTransport(
+            SmtpConfig("127.0.0.1", port, True, "u", "p", None, timeout=2, rate=0)
+        ),
+    )
     fleet(eng, PEOPLE)
     apply(eng)
     cid, _ = approved(svc)
@@ -173,8 +180,14 @@ def test_wrong_password_is_reported_without_the_password(tmp_path, sink):
     from appwarden.adapters.mail.smtp import SmtpConfig, SmtpTransport
 
     secret = "wrong-secret-xyz"
-    eng, svc = world(tmp_path, transport=lambda: SmtpTransport(SmtpConfig(
-        "127.0.0.1", sink.port, True, sink.user, secret, sink.ca_file, timeout=5, rate=0)))
+    eng, svc = world(
+        tmp_path,
+        transport=lambda: SmtpTransport(
+            SmtpConfig(
+                "127.0.0.1", sink.port, True, sink.user, secret, sink.ca_file, timeout=5, rate=0
+            )
+        ),
+    )
     fleet(eng, PEOPLE)
     apply(eng)
     cid, _ = approved(svc)
@@ -222,7 +235,9 @@ def test_seed_drill_retraction_reaches_exactly_the_canary(setup):
     svc.tick(T0 + timedelta(minutes=11))
     canary = sorted(sink.handler.recipients)
     assert len(canary) == 2
-    correction = svc.retract(cid, AUTHOR, "sent in error: no approved policy", T0 + timedelta(minutes=30))
+    correction = svc.retract(
+        cid, AUTHOR, "sent in error: no approved policy", T0 + timedelta(minutes=30)
+    )
     assert svc.status(cid)["campaign"].status.value == "halted"
     preview = svc.preview(correction.id, AUTHOR, T0 + timedelta(minutes=31))
     assert sorted(preview.recipients) == canary
@@ -234,8 +249,10 @@ def test_seed_drill_retraction_reaches_exactly_the_canary(setup):
     send_all(svc, start=T0 + timedelta(minutes=33), waves=6)
     corrections = sink.handler.messages[before:]
     assert sorted(a for m in corrections for a in m.rcpt_tos) == canary
-    assert all("Correction" in str(m.message["Subject"]) or "تصحيح" in str(m.message["Subject"])
-               for m in corrections)
+    assert all(
+        "Correction" in str(m.message["Subject"]) or "تصحيح" in str(m.message["Subject"])
+        for m in corrections
+    )
     assert sorted(set(sink.handler.recipients)) == canary, "nobody else heard anything"
     assert svc.status(cid)["campaign"].status.value == "retracted"
     assert not any(deny(eng, f"d{i}", at("2020-08-01T00:00Z")) for i in range(6))
@@ -250,7 +267,7 @@ def _token_of(eng, cid):
 
 def test_test_send_goes_only_to_the_test_list_and_is_marked(setup):
     eng, svc, sink = setup
-    campaign = svc.list()[0]
+    campaign = svc.list_campaigns()[0]
     test = svc.test(campaign.id, AUTHOR, T0)
     svc.tick(T0)
     assert sorted(set(sink.handler.recipients)) == ["qa@corp.example"]
@@ -265,13 +282,18 @@ def test_test_send_goes_only_to_the_test_list_and_is_marked(setup):
 
 
 def test_one_message_per_person_per_day_across_policies(tmp_path, sink):
-    eng, svc = world(tmp_path, transport=lambda: smtp_transport(sink),
-                     config=with_config(canary="100%"))
+    eng, svc = world(
+        tmp_path, transport=lambda: smtp_transport(sink), config=with_config(canary="100%")
+    )
     fleet(eng, [("both@corp.example", "en", "UTC", [f"db:{TIKTOK},com.tencent.mm"])])
     apply(eng)
-    apply(eng, slug="wechat-mail", title={"en": "No WeChat", "ar": "لا وي تشات"},
-          rule={"barred_apps": [{"id": "com.tencent.mm"}]})
-    for c in svc.list():
+    apply(
+        eng,
+        slug="wechat-mail",
+        title={"en": "No WeChat", "ar": "لا وي تشات"},
+        rule={"barred_apps": [{"id": "com.tencent.mm"}]},
+    )
+    for c in svc.list_campaigns():
         p = svc.preview(c.id, AUTHOR, T0)
         svc.approve(c.id, Actor(APPROVER, True), T0, p.digest)
     svc.tick(T0 + timedelta(minutes=11))
@@ -293,7 +315,7 @@ def test_blocked_restored_and_reminders_follow_transitions(setup):
     assert all(str(m.message["Subject"]).startswith(("Reminder", "تذكير")) for m in reminders)
     eng.assess(AFTER_DEADLINE)
     svc.tick(AFTER_DEADLINE)
-    blocked = [m for m in sink.handler.messages[12:]]
+    blocked = list(sink.handler.messages[12:])
     assert len(blocked) == 6
     assert deny(eng, "d0")
     fleet(eng, [("p0@corp.example", "en", "America/Los_Angeles", ["d0:com.whatsapp"])])
@@ -304,11 +326,11 @@ def test_blocked_restored_and_reminders_follow_transitions(setup):
 
 
 def test_a_device_failing_after_the_campaign_gets_a_follow_up_draft(setup):
-    eng, svc, sink = setup
+    eng, svc, _sink = setup
     approved(svc)
     send_all(svc)
     fleet(eng, [("new@corp.example", "en", "UTC", [f"dn:{TIKTOK}"])])
     svc.tick(T0 + timedelta(hours=6))
-    drafts = [c for c in svc.list() if c.status.value == "draft"]
+    drafts = [c for c in svc.list_campaigns() if c.status.value == "draft"]
     assert len(drafts) == 1 and drafts[0].parent and drafts[0].recipients == 1
     assert not deny(eng, "dn")

@@ -36,8 +36,16 @@ CONFIG = NoticeConfig(
 
 def smtp_transport(sink, rate: float = 0) -> SmtpTransport:
     return SmtpTransport(
-        SmtpConfig("127.0.0.1", sink.port, True, sink.user, sink.password, sink.ca_file,
-                   timeout=10, rate=rate)
+        SmtpConfig(
+            "127.0.0.1",
+            sink.port,
+            True,
+            sink.user,
+            sink.password,
+            sink.ca_file,
+            timeout=10,
+            rate=rate,
+        )
     )
 
 
@@ -57,14 +65,25 @@ def fleet(eng: Compliance, people: list[tuple[str, str, str, list[str]]]) -> Non
     batch = ImportBatch("test", "test fleet")
     for email, locale, tz, devices in people:
         batch.employees.append(
-            employee(email, name=email.split("@")[0].title(), locale=locale, timezone=tz,
-                     department="Sales" if locale == "en" else "Ops", country="US")
+            employee(
+                email,
+                name=email.split("@")[0].title(),
+                locale=locale,
+                timezone=tz,
+                department="Sales" if locale == "en" else "Ops",
+                country="US",
+            )
         )
         for spec in devices:
             key, _, apps = spec.partition(":")
             batch.devices.append(
-                device(key, [a for a in apps.split(",") if a], owner=email, eas=f"EAS{key}",
-                       name=f"{email.split('@')[0]}'s phone")
+                device(
+                    key,
+                    [a for a in apps.split(",") if a],
+                    owner=email,
+                    eas=f"EAS{key}",
+                    name=f"{email.split('@')[0]}'s phone",
+                )
             )
     eng.load()
     eng.import_inventory(batch, "test", T0)

@@ -240,11 +240,11 @@ def plan_digest(
 ) -> str:
     """What an approval binds: mode, policy version, deadline, text, and each recipient's lines."""
     h = hashlib.sha256()
-    head = [campaign.kind.value, campaign.mode.value, campaign.policy, campaign.version]
-    head += [iso(campaign.deadline), campaign.parent, text_digest, extra]
+    head: list[object] = [campaign.kind.value, campaign.mode.value, campaign.policy]
+    head += [campaign.version, iso(campaign.deadline), campaign.parent, text_digest, extra]
     h.update(canonical(head).encode())
     for r in recipients:
-        row = [r.email, r.owner.locale, r.owner.timezone]
+        row: list[object] = [r.email, r.owner.locale, r.owner.timezone]
         row += [[d.key, list(d.apps), iso(d.deadline), d.version] for d in r.devices]
         h.update(b"\n" + canonical(row).encode())
     return h.hexdigest()
@@ -261,8 +261,10 @@ def needs_second_person(campaign: Campaign, threshold: int) -> bool:
     """A block, a correction, or more people than the threshold need a second person."""
     if campaign.mode is Mode.TEST:
         return False
-    return campaign.blocks or campaign.kind is CampaignKind.CORRECTION or (
-        campaign.recipients > threshold
+    return (
+        campaign.blocks
+        or campaign.kind is CampaignKind.CORRECTION
+        or (campaign.recipients > threshold)
     )
 
 
@@ -277,7 +279,9 @@ def approval_problem(
     if not needs_second_person(campaign, threshold):
         return None
     if approver.strip().lower() == campaign.author.strip().lower():
-        return f"{approver} drafted this campaign; a second person with the approver role must approve"
+        return (
+            f"{approver} drafted this campaign; a second person with the approver role must approve"
+        )
     if not approver_is_approver:
         return f"{approver} does not have the approver role"
     return None

@@ -92,9 +92,7 @@ def loss_days(
     return tuple(out)
 
 
-def radius(
-    plan: Plan, previous: Iterable[str], zone_name: str, blocks: bool
-) -> Radius:
+def radius(plan: Plan, previous: Iterable[str], zone_name: str, blocks: bool) -> Radius:
     """The plan's blast radius; `previous` are the people the policy's earlier versions told."""
     current = {r.email for r in plan.recipients}
     before = set(previous)

@@ -45,4 +45,5 @@ def reminders_due(
 
 def backoff(attempts: int, base: timedelta = timedelta(seconds=30)) -> timedelta:
     """30 s, 1 min, 2 min ... capped at one hour."""
-    return min(base * (2 ** max(attempts - 1, 0)), timedelta(hours=1))
+    delay: timedelta = base * (2 ** max(attempts - 1, 0))
+    return min(delay, timedelta(hours=1))

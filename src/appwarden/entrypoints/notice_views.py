@@ -49,8 +49,13 @@ def preview_dict(p: Preview, samples: bool = True) -> dict[str, Any]:
             dim: {"people": b.people, "devices": b.devices} for dim, b in r.breakdowns.items()
         },
         "lose_mail": [
-            {"day": d.day, "from": iso(d.first), "people": d.people, "devices": d.devices,
-             "sample": list(d.sample)}
+            {
+                "day": d.day,
+                "from": iso(d.first),
+                "people": d.people,
+                "devices": d.devices,
+                "sample": list(d.sample),
+            }
             for d in r.loss_days
         ],
         "diff": {"added": list(r.added), "dropped": list(r.dropped)},

@@ -22,7 +22,7 @@ from appwarden.core.errors import NotFound
 from appwarden.core.fleet import FleetIndex
 from appwarden.core.notice import Notice
 from appwarden.core.policy import Action, PolicyVersion
-from appwarden.core.timeutil import parse_instant
+from appwarden.core.timeutil import iso, parse_instant
 from appwarden.services.ports import NoticeRenderer, UnitOfWork
 
 TEXT_FIELDS = ("title", "reason", "remediation")
@@ -149,11 +149,9 @@ def message_context(
     }
 
 
-def recipient_data(name: str, devices: list[dict[str, Any]], deadline: datetime | None) -> dict[
-    str, Any
-]:
-    from appwarden.core.timeutil import iso
-
+def recipient_data(
+    name: str, devices: list[dict[str, Any]], deadline: datetime | None
+) -> dict[str, Any]:
     return {"name": name, "devices": devices, "deadline": iso(deadline)}
 
 

@@ -1,4 +1,4 @@
-"""Preview: the exact blast radius and rendered samples, recorded as the digest an approval binds."""
+"""Preview: the exact blast radius and rendered samples; records the digest an approval binds."""
 
 from __future__ import annotations
 
@@ -80,10 +80,18 @@ def preview(uow: UnitOfWork, deps: Deps, campaign_id: str, actor: str, now: date
     result.campaign = campaign
     result.second_person = needs_second_person(campaign, deps.config.approval_threshold)
     audit(
-        uow, EventType.CAMPAIGN_PREVIEWED, actor, now, campaign,
-        digest=result.digest, people=result.radius.people, devices=result.radius.devices,
-        unreachable=len(result.unreachable), locales=result.radius.locales,
-        added=len(result.radius.added), dropped=len(result.radius.dropped),
+        uow,
+        EventType.CAMPAIGN_PREVIEWED,
+        actor,
+        now,
+        campaign,
+        digest=result.digest,
+        people=result.radius.people,
+        devices=result.radius.devices,
+        unreachable=len(result.unreachable),
+        locales=result.radius.locales,
+        added=len(result.radius.added),
+        dropped=len(result.radius.dropped),
     )
     return result
 
@@ -98,7 +106,12 @@ def _announce_preview(
     rad = radius(plan, told, zone, campaign.blocks)
     samples = render_samples(deps, plan, pv, SAMPLE_KINDS[campaign.kind])
     return Preview(
-        campaign, digest, rad, plan.unreachable, samples, False,
+        campaign,
+        digest,
+        rad,
+        plan.unreachable,
+        samples,
+        False,
         [r.email for r in plan.recipients],
     )
 
@@ -114,8 +127,17 @@ def render_samples(
     for locale, r in sorted(first_of.items()):
         data = recipient_data(r.owner.name, [d.as_data() for d in r.devices], r.deadline)
         for kind in kinds:
-            notice = Notice(0, "preview", kind, r.email, locale, r.owner.timezone,
-                            NoticeState.PLANNED, "sample-token", data)
+            notice = Notice(
+                0,
+                "preview",
+                kind,
+                r.email,
+                locale,
+                r.owner.timezone,
+                NoticeState.PLANNED,
+                "sample-token",
+                data,
+            )
             context = message_context([(notice, pv)], deps.config.verify_url, test=False)
             samples[f"{locale}/{kind.value}"] = deps.renderer.render(context)
     return samples
@@ -131,8 +153,9 @@ def received_people(uow: UnitOfWork, parent: str) -> list[Notice]:
 
 def correction_digest(campaign: Campaign, people: list[Notice], tdigest: str) -> str:
     rows = [[n.employee, n.locale, n.timezone] for n in people]
-    return text_digest({"head": canonical([campaign.parent, campaign.reason, tdigest]),
-                        "rows": canonical(rows)})
+    return text_digest(
+        {"head": canonical([campaign.parent, campaign.reason, tdigest]), "rows": canonical(rows)}
+    )
 
 
 def _correction_preview(
@@ -148,8 +171,11 @@ def _correction_preview(
     samples = {}
     for locale in sorted(locales):
         sample = next(n for n in people if n.locale == locale)
-        notice = replace(sample, kind=NoticeKind.CORRECTION,
-                         data=dict(sample.data, retraction_reason=campaign.reason))
+        notice = replace(
+            sample,
+            kind=NoticeKind.CORRECTION,
+            data=dict(sample.data, retraction_reason=campaign.reason),
+        )
         context = message_context([(notice, pv)], deps.config.verify_url, test=False)
         samples[f"{locale}/correction"] = deps.renderer.render(context)
     rad = Radius(len(people), 0, dict(sorted(locales.items())), {}, (), (), (), 0)

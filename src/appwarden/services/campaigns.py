@@ -129,14 +129,21 @@ def draft(
     plan = announce_plan(uow, deps.fleet, campaign)
     if not plan.recipients:
         return None
-    for old in uow.campaigns.list(pv.slug, [CampaignStatus.DRAFT, CampaignStatus.PREVIEWED]):
+    for old in uow.campaigns.find(pv.slug, [CampaignStatus.DRAFT, CampaignStatus.PREVIEWED]):
         if old.kind is CampaignKind.ANNOUNCE:
             save(uow, replace(old, status=CampaignStatus.SUPERSEDED), now)
     campaign = replace(campaign, recipients=len(plan.recipients))
     uow.campaigns.add(campaign, now)
     audit(
-        uow, EventType.CAMPAIGN_DRAFTED, actor, now, campaign, reason,
-        people=len(plan.recipients), devices=plan.devices, deadline=iso(pv.deadline_at),
+        uow,
+        EventType.CAMPAIGN_DRAFTED,
+        actor,
+        now,
+        campaign,
+        reason,
+        people=len(plan.recipients),
+        devices=plan.devices,
+        deadline=iso(pv.deadline_at),
         parent=parent,
     )
     return campaign
@@ -179,8 +186,10 @@ def approve_announce(
 ) -> StepResult:
     problem = approval_problem(campaign, approver, is_approver, deps.config.approval_threshold)
     if problem:
-        raise Forbidden(problem) if "approver" in problem or "drafted" in problem else Conflict(
-            problem
+        raise (
+            Forbidden(problem)
+            if "approver" in problem or "drafted" in problem
+            else Conflict(problem)
         )
     if digest and digest != campaign.previewed_digest:
         raise Conflict(
@@ -192,7 +201,10 @@ def approve_announce(
     current, tdigest = digest_of(campaign, plan, pv, deps.renderer)
     if current != campaign.previewed_digest:
         return reset_to_draft(
-            uow, campaign, approver, now,
+            uow,
+            campaign,
+            approver,
+            now,
             "recipients, devices, deadline or text changed since the preview; preview again",
         )
     sizes = wave_sizes(len(plan.recipients), deps.config.canary, deps.config.waves)
@@ -219,11 +231,17 @@ def approve_announce(
     first = uow.campaigns.notices(campaign.id, [NoticeState.PLANNED], wave=1)
     enqueue(uow, first, now + deps.config.undo_window, Mode.LIVE, deps.config.sender, now)
     audit(
-        uow, EventType.CAMPAIGN_APPROVED, approver, now, campaign,
-        digest=current, people=len(plan.recipients), devices=plan.devices, waves=sizes,
-        undo_until=iso(campaign.undo_until), second_person=needs_second_person(
-            campaign, deps.config.approval_threshold
-        ),
+        uow,
+        EventType.CAMPAIGN_APPROVED,
+        approver,
+        now,
+        campaign,
+        digest=current,
+        people=len(plan.recipients),
+        devices=plan.devices,
+        waves=sizes,
+        undo_until=iso(campaign.undo_until),
+        second_person=needs_second_person(campaign, deps.config.approval_threshold),
     )
     return StepResult(campaign)
 
@@ -291,8 +309,15 @@ def resume(
         replace(campaign, status=CampaignStatus.SENDING, halt_reason="", wave_released_at=now),
         now,
     )
-    audit(uow, EventType.CAMPAIGN_RESUMED, actor, now, campaign, "resumed after halt",
-          resumed=len(held))
+    audit(
+        uow,
+        EventType.CAMPAIGN_RESUMED,
+        actor,
+        now,
+        campaign,
+        "resumed after halt",
+        resumed=len(held),
+    )
     return StepResult(campaign)
 
 

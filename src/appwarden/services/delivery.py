@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from email.utils import parseaddr
 
 from appwarden.core.campaign import Campaign, CampaignStatus, Mode, NoticeKind, WaveSignals
 from appwarden.core.campaign import halt_reason as halt_rule
@@ -28,7 +29,7 @@ from appwarden.core.events import AuditEvent, EventType
 from appwarden.core.notice import Notice, NoticeState, OutboxMessage, OutboxState
 from appwarden.core.policy import PolicyVersion
 from appwarden.core.schedule import backoff
-from appwarden.services.campaign_plan import message_context, policy_version
+from appwarden.services.campaign_plan import policy_version
 from appwarden.services.campaigns import Deps, audit, halt, save
 from appwarden.services.outbox import enqueue
 from appwarden.services.ports import DeliveryError, MailTransport, Store, UnitOfWork
@@ -82,7 +83,7 @@ class Dispatcher:
     def release_waves(self, now: datetime) -> list[str]:
         events = []
         with self.store.unit_of_work() as uow:
-            for campaign in uow.campaigns.list(statuses=["approved", "sending"]):
+            for campaign in uow.campaigns.find(statuses=["approved", "sending"]):
                 event = self._next_wave(uow, campaign, now)
                 if event:
                     events.append(event)
@@ -99,8 +100,13 @@ class Dispatcher:
         if last is not None and now < last + self.deps.config.wave_interval:
             return ""
         sent = counts.get("sent", 0) + counts.get("bounced", 0)
-        signals = WaveSignals(sent, counts.get("bounced", 0), uow.campaigns.replies(campaign.id),
-                              sum(counts.values()), campaign.recipients)
+        signals = WaveSignals(
+            sent,
+            counts.get("bounced", 0),
+            uow.campaigns.replies(campaign.id),
+            sum(counts.values()),
+            campaign.recipients,
+        )
         why = halt_rule(signals, self.deps.config.halt)
         if why:
             halt(uow, campaign, "system", f"auto-halt: {why}", now)
@@ -109,16 +115,27 @@ class Dispatcher:
         notices = uow.campaigns.notices(campaign.id, [NoticeState.PLANNED], wave=wave)
         enqueue(uow, notices, now, Mode.LIVE, self.deps.config.sender, now)
         save(uow, replace(campaign, released_wave=wave, wave_released_at=now), now)
-        audit(uow, EventType.CAMPAIGN_WAVE_SENT, "system", now, campaign, wave=wave,
-              of=campaign.waves, notices=len(notices))
+        audit(
+            uow,
+            EventType.CAMPAIGN_WAVE_SENT,
+            "system",
+            now,
+            campaign,
+            wave=wave,
+            of=campaign.waves,
+            notices=len(notices),
+        )
         return f"{campaign.id}: wave {wave} of {campaign.waves} released ({len(notices)})"
 
     # -- recovery --------------------------------------------------------------------------------
     def recover(self, now: datetime, report: SendReport) -> None:
         """Resolve messages left `sending` by a sender that died (lease expired)."""
         with self.store.read() as uow:
-            doubtful = [m for m in uow.outbox.in_doubt()
-                        if m.next_attempt_at is None or m.next_attempt_at <= now]
+            doubtful = [
+                m
+                for m in uow.outbox.in_doubt()
+                if m.next_attempt_at is None or m.next_attempt_at <= now
+            ]
         for message in doubtful:
             with self.store.read() as uow:
                 reply = uow.outbox.receipt(message.message_id)
@@ -127,12 +144,18 @@ class Dispatcher:
                 report.recovered += 1
             else:
                 with self.store.unit_of_work() as uow:
-                    uow.outbox.mark(message.id, OutboxState.QUEUED, now,
-                                    error="sender stopped before the relay answered; resending")
+                    uow.outbox.mark(
+                        message.id,
+                        OutboxState.QUEUED,
+                        now,
+                        error="sender stopped before the relay answered; resending",
+                    )
 
     # -- sending ---------------------------------------------------------------------------------
     def send_due(
-        self, now: datetime, progress: Callable[[int], None] | None = None,
+        self,
+        now: datetime,
+        progress: Callable[[int], None] | None = None,
         limit: int | None = None,
     ) -> SendReport:
         report = SendReport()
@@ -160,8 +183,13 @@ class Dispatcher:
             report.cancelled += 1
             return
         if message.mode is Mode.TEST and message.to_addr not in self.deps.config.test_recipients:
-            self._fail(message, "refused: a test message to an address not on the test list",
-                       True, now, report)
+            self._fail(
+                message,
+                "refused: a test message to an address not on the test list",
+                True,
+                now,
+                report,
+            )
             return
         try:
             body = self.build(message, parts, now)
@@ -177,8 +205,6 @@ class Dispatcher:
         self._record(message, reply, now, report)
 
     def _envelope_from(self) -> str:
-        from email.utils import parseaddr
-
         return parseaddr(self.deps.config.sender)[1]
 
     def _parts(
@@ -186,8 +212,11 @@ class Dispatcher:
     ) -> list[tuple[Notice, PolicyVersion]] | None:
         """The message's notices whose campaigns may send now; others wait (held) or drop."""
         with self.store.unit_of_work() as uow:
-            notices = [n for n in uow.campaigns.notices_of_message(message.id)
-                       if n.state is NoticeState.QUEUED]
+            notices = [
+                n
+                for n in uow.campaigns.notices_of_message(message.id)
+                if n.state is NoticeState.QUEUED
+            ]
             parts, versions = [], {}
             for notice in notices:
                 campaign = uow.campaigns.get(notice.campaign)
@@ -199,18 +228,22 @@ class Dispatcher:
                 parts.append((notice, versions[key]))
             if parts:
                 return parts
-            if notices and all(self._waiting(uow, n, now) for n in notices):
+            if notices and all(self._waiting(uow, n) for n in notices):
                 uow.outbox.mark(message.id, OutboxState.QUEUED, now, retry_at=now + LEASE)
                 return None
             uow.outbox.mark(message.id, OutboxState.CANCELLED, now)
             return None
 
-    def _waiting(self, uow: UnitOfWork, notice: Notice, now: datetime) -> bool:
+    def _waiting(self, uow: UnitOfWork, notice: Notice) -> bool:
         campaign = uow.campaigns.get(notice.campaign)
         return campaign is not None and campaign.status is CampaignStatus.APPROVED
 
     def _fail(
-        self, message: OutboxMessage, error: str, permanent: bool, now: datetime,
+        self,
+        message: OutboxMessage,
+        error: str,
+        permanent: bool,
+        now: datetime,
         report: SendReport,
     ) -> None:
         with self.store.unit_of_work() as uow:
@@ -218,31 +251,57 @@ class Dispatcher:
             if permanent or message.attempts >= MAX_ATTEMPTS:
                 uow.outbox.mark(message.id, OutboxState.FAILED, now, error=error)
                 uow.campaigns.set_notices([n.id for n in notices], NoticeState.FAILED)
-                uow.audit.append(AuditEvent(
-                    EventType.NOTICE_BOUNCED, "system", now, subject=f"message:{message.id}",
-                    reason=error, data={"message_id": message.message_id, "rejected": True,
-                                        "notices": [n.id for n in notices]}))
+                uow.audit.append(
+                    AuditEvent(
+                        EventType.NOTICE_BOUNCED,
+                        "system",
+                        now,
+                        subject=f"message:{message.id}",
+                        reason=error,
+                        data={
+                            "message_id": message.message_id,
+                            "rejected": True,
+                            "notices": [n.id for n in notices],
+                        },
+                    )
+                )
                 report.failed += 1
             else:
                 retry = now + backoff(message.attempts)
                 uow.outbox.mark(message.id, OutboxState.QUEUED, now, error=error, retry_at=retry)
                 report.retried += 1
 
-    def _record(self, message: OutboxMessage, reply: str, now: datetime,
-                report: SendReport) -> None:
+    def _record(
+        self, message: OutboxMessage, reply: str, now: datetime, report: SendReport
+    ) -> None:
         with self.store.unit_of_work() as uow:
-            notices = [n for n in uow.campaigns.notices_of_message(message.id)
-                       if n.state in (NoticeState.QUEUED, NoticeState.HELD)]
-            uow.outbox.mark(message.id, OutboxState.SENT, now, relay=self.transport.name,
-                            reply=reply)
+            notices = [
+                n
+                for n in uow.campaigns.notices_of_message(message.id)
+                if n.state in (NoticeState.QUEUED, NoticeState.HELD)
+            ]
+            uow.outbox.mark(
+                message.id, OutboxState.SENT, now, relay=self.transport.name, reply=reply
+            )
             uow.campaigns.set_notices([n.id for n in notices], NoticeState.SENT, sent_at=now)
             for notice in notices:
                 report.armed += self._after_sent(uow, notice, now)
-            uow.audit.append(AuditEvent(
-                EventType.NOTICE_SENT, "system", now, subject=f"message:{message.id}",
-                data={"message_id": message.message_id, "to": message.to_addr,
-                      "mode": message.mode.value, "campaigns": sorted({n.campaign for n in notices}),
-                      "kinds": sorted({n.kind.value for n in notices}), "relay": self.transport.name}))
+            uow.audit.append(
+                AuditEvent(
+                    EventType.NOTICE_SENT,
+                    "system",
+                    now,
+                    subject=f"message:{message.id}",
+                    data={
+                        "message_id": message.message_id,
+                        "to": message.to_addr,
+                        "mode": message.mode.value,
+                        "campaigns": sorted({n.campaign for n in notices}),
+                        "kinds": sorted({n.kind.value for n in notices}),
+                        "relay": self.transport.name,
+                    },
+                )
+            )
         report.sent += 1
 
     def _after_sent(self, uow: UnitOfWork, notice: Notice, now: datetime) -> list[EnforcementKey]:
@@ -251,11 +310,22 @@ class Dispatcher:
             return []
         if campaign.status is CampaignStatus.APPROVED:
             save(uow, replace(campaign, status=CampaignStatus.SENDING), now)
-            audit(uow, EventType.CAMPAIGN_WAVE_SENT, "system", now, campaign, wave=1,
-                  of=campaign.waves, first_message=True)
+            audit(
+                uow,
+                EventType.CAMPAIGN_WAVE_SENT,
+                "system",
+                now,
+                campaign,
+                wave=1,
+                of=campaign.waves,
+                first_message=True,
+            )
         if notice.kind not in ARMING_KINDS or campaign.mode is not Mode.LIVE:
             return []
         return uow.campaigns.set_enforcement(
-            campaign.id, EnforcementState.ARMED, now, employees=[notice.employee],
+            campaign.id,
+            EnforcementState.ARMED,
+            now,
+            employees=[notice.employee],
             only=(EnforcementState.APPROVED,),
         )

@@ -108,13 +108,25 @@ def _notify(
     for d in devices:
         found = facts(d["key"])
         owner = owner or (found.owner if found else None)
-        lines.append({"key": d["key"], "name": found.name if found else d["key"],
-                      "platform": found.platform if found else "", "apps": d["apps"]})
+        lines.append(
+            {
+                "key": d["key"],
+                "name": found.name if found else d["key"],
+                "platform": found.platform if found else "",
+                "apps": d["apps"],
+            }
+        )
     if owner is None:
         return
-    notice = NewNotice(campaign.id, kind, employee, owner.locale, owner.timezone,
-                       secrets.token_urlsafe(18),
-                       recipient_data(owner.name, lines, campaign.deadline))
+    notice = NewNotice(
+        campaign.id,
+        kind,
+        employee,
+        owner.locale,
+        owner.timezone,
+        secrets.token_urlsafe(18),
+        recipient_data(owner.name, lines, campaign.deadline),
+    )
     _queue(uow, deps, [notice], now)
 
 
@@ -124,8 +136,9 @@ def _queue(uow: UnitOfWork, deps: Deps, notices: list[NewNotice], now: datetime)
     uow.campaigns.add_notices(notices, now)
     tokens = {n.token for n in notices}
     campaign = notices[0].campaign
-    created = [n for n in uow.campaigns.notices(campaign, [NoticeState.PLANNED])
-               if n.token in tokens]
+    created = [
+        n for n in uow.campaigns.notices(campaign, [NoticeState.PLANNED]) if n.token in tokens
+    ]
     enqueue(uow, created, now, Mode.LIVE, deps.config.sender, now)
 
 
@@ -133,15 +146,22 @@ def _follow_up(uow: UnitOfWork, deps: Deps, slug: str, now: datetime) -> str:
     stored = uow.policies.current(slug)
     if stored is None or not stored.active:
         return ""
-    mine = uow.campaigns.list(slug)
+    mine = uow.campaigns.find(slug)
     if any(c.status.open and c.kind is CampaignKind.ANNOUNCE for c in mine):
         return ""  # an open draft is re-planned from the verdicts at its preview anyway
     live = [c for c in mine if c.status.live and c.mode is Mode.LIVE]
     if not live:
         return ""  # the policy's first announcement is drafted when it is applied
     pv = current_version(uow, slug)
-    campaign = draft(uow, deps, pv, "system:follow-up", now, parent=live[-1].id,
-                     reason="devices failing after the last campaign")
+    campaign = draft(
+        uow,
+        deps,
+        pv,
+        "system:follow-up",
+        now,
+        parent=live[-1].id,
+        reason="devices failing after the last campaign",
+    )
     return campaign.id if campaign else ""
 
 
@@ -149,7 +169,7 @@ def reminders(uow: UnitOfWork, deps: Deps, now: datetime) -> int:
     """Queue the reminders that are due, once per campaign and offset."""
     total = 0
     statuses = [CampaignStatus.SENDING.value, CampaignStatus.SENT.value]
-    for campaign in uow.campaigns.list(statuses=statuses):
+    for campaign in uow.campaigns.find(statuses=statuses):
         if campaign.mode is not Mode.LIVE or campaign.deadline is None:
             continue
         done = uow.campaigns.reminders_done(campaign.id)
@@ -160,13 +180,15 @@ def reminders(uow: UnitOfWork, deps: Deps, now: datetime) -> int:
 
 
 def _remind(uow: UnitOfWork, deps: Deps, campaign_id: str, policy: str, now: datetime) -> int:
-    still = {v.device: v for v in uow.verdicts.for_policy(policy).values()
-             if needs_announcement(v)}
+    still = {v.device: v for v in uow.verdicts.for_policy(policy).values() if needs_announcement(v)}
     by_employee: dict[str, list[str]] = {}
     for e in uow.campaigns.enforcements(campaign_id):
         v = still.get(e.device)
-        if e.state.value == "armed" and v is not None and v.version == e.version and (
-            iso(v.deadline or v.enforce_at) == iso(e.deadline)
+        if (
+            e.state.value == "armed"
+            and v is not None
+            and v.version == e.version
+            and (iso(v.deadline or v.enforce_at) == iso(e.deadline))
         ):
             by_employee.setdefault(e.employee, []).append(e.device)
     facts = fleet_lookup(deps.fleet)
@@ -176,10 +198,20 @@ def _remind(uow: UnitOfWork, deps: Deps, campaign_id: str, policy: str, now: dat
         if not found or found[0].owner is None:
             continue
         owner = found[0].owner
-        lines = [{"key": f.key, "name": f.name, "platform": f.platform,
-                  "apps": list(still[f.key].apps)} for f in found]
-        notices.append(NewNotice(campaign_id, NoticeKind.REMINDER, employee, owner.locale,
-                                 owner.timezone, secrets.token_urlsafe(18),
-                                 recipient_data(owner.name, lines, still[found[0].key].deadline)))
+        lines = [
+            {"key": f.key, "name": f.name, "platform": f.platform, "apps": list(still[f.key].apps)}
+            for f in found
+        ]
+        notices.append(
+            NewNotice(
+                campaign_id,
+                NoticeKind.REMINDER,
+                employee,
+                owner.locale,
+                owner.timezone,
+                secrets.token_urlsafe(18),
+                recipient_data(owner.name, lines, still[found[0].key].deadline),
+            )
+        )
     _queue(uow, deps, notices, now)
     return len(notices)

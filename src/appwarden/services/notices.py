@@ -60,7 +60,7 @@ class NoticeService:
         self, uow: UnitOfWork, fleet: FleetIndex, pv: PolicyVersion, actor: str, now: datetime
     ) -> None:
         """Applying a policy drafts a campaign; an approved one that has not left goes back."""
-        for old in uow.campaigns.list(pv.slug, ["approved", "sending"]):
+        for old in uow.campaigns.find(pv.slug, ["approved", "sending"]):
             if old.version == pv.version or old.mode.value != "live":
                 continue
             if old.status is CampaignStatus.APPROVED:
@@ -70,9 +70,9 @@ class NoticeService:
         steps.draft(uow, self.deps(fleet), pv, actor, now)
 
     # -- reading ---------------------------------------------------------------------------------
-    def list(self, policy: str | None = None) -> list[Campaign]:
+    def list_campaigns(self, policy: str | None = None) -> list[Campaign]:
         with self.store.read() as uow:
-            return uow.campaigns.list(policy)
+            return uow.campaigns.find(policy)
 
     def status(self, campaign_id: str) -> dict[str, Any]:
         with self.store.read() as uow:
@@ -84,8 +84,10 @@ class NoticeService:
                 "enforcement": uow.campaigns.enforcement_counts(c.id),
                 "replies": uow.campaigns.replies(c.id),
                 "errors": uow.outbox.errors(c.id),
-                "children": [(k.id, k.kind.value, k.mode.value, k.status.value)
-                             for k in uow.campaigns.children(c.id)],
+                "children": [
+                    (k.id, k.kind.value, k.mode.value, k.status.value)
+                    for k in uow.campaigns.children(c.id)
+                ],
             }
 
     def verify(self, token: str) -> dict[str, Any]:
@@ -98,8 +100,11 @@ class NoticeService:
             pv = policy_version(uow, campaign.policy, campaign.version)
             current = uow.policies.current(campaign.policy)
         retracted = campaign.status is CampaignStatus.RETRACTED
-        active = campaign.status.live and current is not None and current.active and (
-            current.version.version == campaign.version
+        active = (
+            campaign.status.live
+            and current is not None
+            and current.active
+            and (current.version.version == campaign.version)
         )
         return {
             "genuine": True,
@@ -134,10 +139,12 @@ class NoticeService:
                 c = steps.get(uow, campaign_id)
                 if c.kind is CampaignKind.CORRECTION:
                     result = retraction.approve_correction(
-                        uow, self.deps(), c, actor.name, actor.is_approver, now, digest)
+                        uow, self.deps(), c, actor.name, actor.is_approver, now, digest
+                    )
                 else:
                     result = steps.approve_announce(
-                        uow, self.deps(), c, actor.name, actor.is_approver, now, digest)
+                        uow, self.deps(), c, actor.name, actor.is_approver, now, digest
+                    )
             self.engine.apply_enforcement(result.armed, result.disarmed)
             return result
 
@@ -168,7 +175,9 @@ class NoticeService:
             return retraction.send_test(uow, self.deps(), steps.get(uow, campaign_id), actor, now)
 
     # -- signals from the mail system ------------------------------------------------------------
-    def signal(self, message_id: str, kind: str, actor: str, now: datetime, detail: str = "") -> int:
+    def signal(
+        self, message_id: str, kind: str, actor: str, now: datetime, detail: str = ""
+    ) -> int:
         """A bounce or a reply for a message we sent (by its Message-ID); returns notices hit."""
         with self.store.unit_of_work() as uow:
             message = uow.outbox.by_message_id(message_id)
@@ -181,10 +190,20 @@ class NoticeService:
                 else:
                     uow.campaigns.mark_replied(n.id)
             event = EventType.NOTICE_BOUNCED if kind == "bounce" else EventType.NOTICE_REPLIED
-            uow.audit.append(AuditEvent(
-                event, actor, now, subject=f"message:{message.id}", reason=detail[:200],
-                data={"message_id": message.message_id, "signal": kind,
-                      "notices": [n.id for n in notices]}))
+            uow.audit.append(
+                AuditEvent(
+                    event,
+                    actor,
+                    now,
+                    subject=f"message:{message.id}",
+                    reason=detail[:200],
+                    data={
+                        "message_id": message.message_id,
+                        "signal": kind,
+                        "notices": [n.id for n in notices],
+                    },
+                )
+            )
             return len(notices)
 
     # -- delivery --------------------------------------------------------------------------------
@@ -192,8 +211,11 @@ class NoticeService:
         return Dispatcher(self.store, self.deps(), self.transport(), self.build, fault)
 
     def tick(
-        self, now: datetime, progress: Callable[[int], None] | None = None,
-        fault: Fault | None = None, limit: int | None = None,
+        self,
+        now: datetime,
+        progress: Callable[[int], None] | None = None,
+        fault: Fault | None = None,
+        limit: int | None = None,
     ) -> tuple[notice_events.EventsReport, SendReport]:
         """One round of the notice machinery: transitions, reminders, waves, sends."""
         with self.engine.lock, self.store.unit_of_work() as uow:

@@ -57,8 +57,14 @@ def _urgent(
     idem = f"{mode.value}:urgent:{notice.token}"
     day = local_day(not_before, notice.timezone).isoformat()
     return uow.outbox.add(
-        idem, message_id_for(idem, sender), notice.employee, mode, Lane.URGENT, day,
-        not_before, now,
+        idem,
+        message_id_for(idem, sender),
+        notice.employee,
+        mode,
+        Lane.URGENT,
+        day,
+        not_before,
+        now,
     )
 
 
@@ -72,8 +78,14 @@ def _daily(
         if existing is None:
             idem = f"{mode.value}:daily:{notice.employee}:{day}:{notice.token}"
             message = uow.outbox.add(
-                idem, message_id_for(idem, sender), notice.employee, mode, Lane.DAILY, day,
-                due, now,
+                idem,
+                message_id_for(idem, sender),
+                notice.employee,
+                mode,
+                Lane.DAILY,
+                day,
+                due,
+                now,
             )
             return message, True
         if existing.state is OutboxState.QUEUED:

@@ -13,12 +13,19 @@ from appwarden.core.campaign import (
     Mode,
     NoticeKind,
     approval_problem,
+    text_digest,
 )
 from appwarden.core.enforcement import EnforcementState
 from appwarden.core.errors import Conflict, Forbidden, InvalidInput, Problem
 from appwarden.core.events import EventType
 from appwarden.core.notice import NewNotice, NoticeState
-from appwarden.services.campaign_plan import announce_plan, digest_of, policy_version, texts_of
+from appwarden.services.campaign_plan import (
+    announce_plan,
+    digest_of,
+    policy_version,
+    recipient_data,
+    texts_of,
+)
 from appwarden.services.campaign_preview import correction_digest, received_people
 from appwarden.services.campaigns import Deps, StepResult, audit, halt, new_id, save
 from appwarden.services.outbox import enqueue
@@ -42,8 +49,11 @@ def request_retraction(
         raise Conflict("only a live announcement can be retracted")
     if parent.status not in RETRACTABLE:
         raise Conflict(f"the campaign is {parent.status.value}; nothing to retract")
-    pending = [c for c in uow.campaigns.children(parent.id) if c.kind is CampaignKind.CORRECTION
-               and c.status.open]
+    pending = [
+        c
+        for c in uow.campaigns.children(parent.id)
+        if c.kind is CampaignKind.CORRECTION and c.status.open
+    ]
     if pending:
         raise Conflict(f"retraction {pending[0].id} is already waiting for approval")
     if parent.status in (CampaignStatus.APPROVED, CampaignStatus.SENDING):
@@ -90,20 +100,26 @@ def approve_correction(
     people = received_people(uow, parent.id)
     texts = texts_of(pv, {n.locale for n in people})
     texts["templates"] = deps.renderer.digest()
-    from appwarden.core.campaign import text_digest
-
     if correction_digest(correction, people, text_digest(texts)) != correction.previewed_digest:
         raise Conflict("who received the original changed since the preview; preview again")
     uow.outbox.cancel(uow.campaigns.cancel_unsent(parent.id))
     disarmed = uow.campaigns.set_enforcement(
-        parent.id, EnforcementState.DISARMED, now,
+        parent.id,
+        EnforcementState.DISARMED,
+        now,
         only=(EnforcementState.APPROVED, EnforcementState.ARMED),
     )
     uow.campaigns.add_notices(
         (
-            NewNotice(correction.id, NoticeKind.CORRECTION, n.employee, n.locale, n.timezone,
-                      secrets.token_urlsafe(18),
-                      dict(n.data, retraction_reason=correction.reason, original=n.token))
+            NewNotice(
+                correction.id,
+                NoticeKind.CORRECTION,
+                n.employee,
+                n.locale,
+                n.timezone,
+                secrets.token_urlsafe(18),
+                dict(n.data, retraction_reason=correction.reason, original=n.token),
+            )
             for n in people
         ),
         now,
@@ -111,45 +127,87 @@ def approve_correction(
     queued = uow.campaigns.notices(correction.id, [NoticeState.PLANNED])
     enqueue(uow, queued, now, Mode.LIVE, deps.config.sender, now)
     parent = save(uow, replace(parent, status=CampaignStatus.RETRACTED), now)
-    correction = save(uow, replace(
-        correction, status=CampaignStatus.SENDING, approved_digest=correction.previewed_digest,
-        approved_by=approver, approved_at=now, recipients=len(people), waves=1, released_wave=1,
-        wave_released_at=now,
-    ), now)
-    audit(uow, EventType.CAMPAIGN_APPROVED, approver, now, correction, correction.reason,
-          corrections=len(people))
-    audit(uow, EventType.CAMPAIGN_RETRACTED, approver, now, parent, correction.reason,
-          correction=correction.id, corrections=len(people), disarmed=len(disarmed))
+    correction = save(
+        uow,
+        replace(
+            correction,
+            status=CampaignStatus.SENDING,
+            approved_digest=correction.previewed_digest,
+            approved_by=approver,
+            approved_at=now,
+            recipients=len(people),
+            waves=1,
+            released_wave=1,
+            wave_released_at=now,
+        ),
+        now,
+    )
+    audit(
+        uow,
+        EventType.CAMPAIGN_APPROVED,
+        approver,
+        now,
+        correction,
+        correction.reason,
+        corrections=len(people),
+    )
+    audit(
+        uow,
+        EventType.CAMPAIGN_RETRACTED,
+        approver,
+        now,
+        parent,
+        correction.reason,
+        correction=correction.id,
+        corrections=len(people),
+        disarmed=len(disarmed),
+    )
     return StepResult(correction, disarmed=disarmed)
 
 
-def send_test(
-    uow: UnitOfWork, deps: Deps, source: Campaign, actor: str, now: datetime
-) -> Campaign:
+def send_test(uow: UnitOfWork, deps: Deps, source: Campaign, actor: str, now: datetime) -> Campaign:
     """Send samples of `source` to the test list only, each visibly marked. No approval, no
     enforcement, and no path from here to a live recipient."""
     targets = deps.config.test_recipients
     if not targets:
-        raise InvalidInput(Problem("no test recipients are configured", "notice_test_recipients",
-                                   "set it to a comma-separated list of test mailboxes"))
+        raise InvalidInput(
+            Problem(
+                "no test recipients are configured",
+                "notice_test_recipients",
+                "set it to a comma-separated list of test mailboxes",
+            )
+        )
     pv = policy_version(uow, source.policy, source.version)
     plan = announce_plan(uow, deps.fleet, source)
     samples = {r.owner.locale: r for r in plan.recipients}
     if not samples:
         raise Conflict("the campaign has nobody to notify, so there is nothing to test")
     test = Campaign(
-        id=new_id("tst"), kind=source.kind, mode=Mode.TEST, policy=source.policy,
-        version=source.version, status=CampaignStatus.SENDING, author=actor, created_at=now,
-        deadline=source.deadline, parent=source.id, reason="test send", blocks=source.blocks,
+        id=new_id("tst"),
+        kind=source.kind,
+        mode=Mode.TEST,
+        policy=source.policy,
+        version=source.version,
+        status=CampaignStatus.SENDING,
+        author=actor,
+        created_at=now,
+        deadline=source.deadline,
+        parent=source.id,
+        reason="test send",
+        blocks=source.blocks,
     )
     uow.campaigns.add(test, now)
-    from appwarden.services.campaign_plan import recipient_data
-
     notices = [
-        NewNotice(test.id, NoticeKind.ANNOUNCE, target, locale, r.owner.timezone,
-                  secrets.token_urlsafe(18),
-                  recipient_data(r.owner.name, [d.as_data() for d in r.devices], r.deadline),
-                  state=NoticeState.PLANNED)
+        NewNotice(
+            test.id,
+            NoticeKind.ANNOUNCE,
+            target,
+            locale,
+            r.owner.timezone,
+            secrets.token_urlsafe(18),
+            recipient_data(r.owner.name, [d.as_data() for d in r.devices], r.deadline),
+            state=NoticeState.PLANNED,
+        )
         for target in targets
         for locale, r in sorted(samples.items())
     ]
@@ -157,6 +215,15 @@ def send_test(
     queued = uow.campaigns.notices(test.id, [NoticeState.PLANNED])
     enqueue(uow, queued, now, Mode.TEST, deps.config.sender, now)
     digest, _ = digest_of(source, plan, pv, deps.renderer)
-    audit(uow, EventType.CAMPAIGN_TEST_SENT, actor, now, test, source=source.id,
-          to=list(targets), locales=sorted(samples), digest=digest)
+    audit(
+        uow,
+        EventType.CAMPAIGN_TEST_SENT,
+        actor,
+        now,
+        test,
+        source=source.id,
+        to=list(targets),
+        locales=sorted(samples),
+        digest=digest,
+    )
     return test

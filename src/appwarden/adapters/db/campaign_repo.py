@@ -125,7 +125,7 @@ class SqliteCampaigns:
         ).fetchone()
         return _campaign(row) if row else None
 
-    def list(
+    def find(
         self, policy: str | None = None, statuses: Sequence[str] | None = None
     ) -> list[Campaign]:
         sql = f"SELECT {_C_COLS} FROM campaigns WHERE 1=1"  # noqa: S608
@@ -156,7 +156,7 @@ class SqliteCampaigns:
     def announced_keys(self, policy: str) -> set[EnforcementKey]:
         """Keys some live campaign already announces (approved or armed)."""
         rows = self.conn.execute(
-            "SELECT e.device, e.policy, e.version, e.deadline FROM enforcements e"
+            "SELECT e.device, e.policy, e.version, e.deadline FROM enforcements e"  # noqa: S608 (placeholders only)
             " JOIN campaigns c ON c.id = e.campaign_id"
             " WHERE e.policy = ? AND e.state IN ('approved', 'armed')"
             f" AND c.status IN ({','.join('?' * len(_LIVE))})",
@@ -176,8 +176,16 @@ class SqliteCampaigns:
             "INSERT INTO enforcements (campaign_id, device, policy, version, deadline, employee,"
             " state, updated_at) VALUES (?,?,?,?,?,?,?,?)",
             (
-                (e.campaign, e.device, e.policy, e.version, t(e.deadline), e.employee,
-                 e.state.value, t(at))
+                (
+                    e.campaign,
+                    e.device,
+                    e.policy,
+                    e.version,
+                    t(e.deadline),
+                    e.employee,
+                    e.state.value,
+                    t(at),
+                )
                 for e in items
             ),
         )
@@ -242,7 +250,12 @@ class SqliteCampaigns:
         if row is None:
             return None
         return Enforcement(
-            row[0], row[1], row[2], int(row[3]), must_t(row[4]), row[5],
+            row[0],
+            row[1],
+            row[2],
+            int(row[3]),
+            must_t(row[4]),
+            row[5],
             EnforcementState(row[6]),
         )
 
@@ -252,8 +265,18 @@ class SqliteCampaigns:
             "INSERT INTO notices (campaign_id, kind, employee, locale, timezone, wave, state,"
             " token, data, created_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
             (
-                (n.campaign, n.kind.value, n.employee, n.locale, n.timezone, n.wave,
-                 n.state.value, n.token, js(n.data), t(at))
+                (
+                    n.campaign,
+                    n.kind.value,
+                    n.employee,
+                    n.locale,
+                    n.timezone,
+                    n.wave,
+                    n.state.value,
+                    n.token,
+                    js(n.data),
+                    t(at),
+                )
                 for n in notices
             ),
         )

@@ -90,7 +90,7 @@ class SqliteOutbox:
         """Due queued messages become `sending` (one transaction: two senders never share one)."""
         stamp = t(now)
         rows = self.conn.execute(
-            "UPDATE outbox SET state = 'sending', attempts = attempts + 1 WHERE id IN"
+            "UPDATE outbox SET state = 'sending', attempts = attempts + 1 WHERE id IN"  # noqa: S608 (constant columns)
             " (SELECT id FROM outbox WHERE state = 'queued' AND not_before <= ?"
             " AND (next_attempt_at IS NULL OR next_attempt_at <= ?)"
             " ORDER BY lane = 'daily', not_before, id LIMIT ?)"
@@ -121,8 +121,18 @@ class SqliteOutbox:
             " relay = CASE WHEN ? <> '' THEN ? ELSE relay END,"
             " relay_reply = CASE WHEN ? <> '' THEN ? ELSE relay_reply END,"
             " sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END WHERE id = ?",
-            (state.value, error[:500], t(retry_at), relay, relay, reply, reply[:500],
-             state.value, t(at), message_id),
+            (
+                state.value,
+                error[:500],
+                t(retry_at),
+                relay,
+                relay,
+                reply,
+                reply[:500],
+                state.value,
+                t(at),
+                message_id,
+            ),
         )
 
     def cancel(self, ids: Iterable[int]) -> None:

@@ -82,8 +82,9 @@ class SmtpTransport:
     def _connect(self) -> None:
         cfg = self.config
         try:
-            client = smtplib.SMTP(cfg.host, cfg.port, local_hostname=cfg.helo or None,
-                                  timeout=cfg.timeout)
+            client = smtplib.SMTP(
+                cfg.host, cfg.port, local_hostname=cfg.helo or None, timeout=cfg.timeout
+            )
             self._client = client
             client.ehlo()
             if cfg.starttls:

@@ -35,33 +35,64 @@ def _actor(who: Principal) -> Actor:
     return Actor(who.name, role_allows(who.role, "approver"))
 
 
-@route(RouteDoc("GET", "/v1/campaigns", "Campaigns", "viewer",
-                (("policy", "query", "only this policy", False),)))
+@route(
+    RouteDoc(
+        "GET",
+        "/v1/campaigns",
+        "Campaigns",
+        "viewer",
+        (("policy", "query", "only this policy", False),),
+    )
+)
 def list_campaigns(app: App, request: Request, _: Principal) -> Any:
-    return [campaign_dict(c) for c in app.notices.list(request.query_params.get("policy"))]
+    found = app.notices.list_campaigns(request.query_params.get("policy"))
+    return [campaign_dict(c) for c in found]
 
 
-@route(RouteDoc("GET", "/v1/campaigns/{id}", "A campaign's status", "viewer", ID,
-                responses={404: "no such campaign"}))
+@route(
+    RouteDoc(
+        "GET",
+        "/v1/campaigns/{id}",
+        "A campaign's status",
+        "viewer",
+        ID,
+        responses={404: "no such campaign"},
+    )
+)
 def get_campaign(app: App, request: Request, _: Principal) -> Any:
     return status_dict(app.notices.status(request.path_params["id"]))
 
 
-@route(RouteDoc("POST", "/v1/campaigns/{id}/preview", "Preview: blast radius and samples",
-                "author", ID))
+@route(
+    RouteDoc(
+        "POST", "/v1/campaigns/{id}/preview", "Preview: blast radius and samples", "author", ID
+    )
+)
 def post_preview(app: App, request: Request, who: Principal) -> Any:
     return preview_dict(app.notices.preview(request.path_params["id"], who.name, _now(app)))
 
 
-@route(RouteDoc("POST", "/v1/campaigns/{id}/approve",
-                "Approve exactly what was previewed (body: {digest})", "approver", ID,
-                body="application/json", responses={409: "changed since the preview"}))
+@route(
+    RouteDoc(
+        "POST",
+        "/v1/campaigns/{id}/approve",
+        "Approve exactly what was previewed (body: {digest})",
+        "approver",
+        ID,
+        body="application/json",
+        responses={409: "changed since the preview"},
+    )
+)
 async def post_approve(app: App, request: Request, who: Principal) -> Any:
     data = await read_json(request)
-    result = app.notices.approve(request.path_params["id"], _actor(who), _now(app),
-                                 str(data.get("digest", "")))
-    body = {"approved": result.ok, "message": result.message,
-            "campaign": campaign_dict(result.campaign)}
+    result = app.notices.approve(
+        request.path_params["id"], _actor(who), _now(app), str(data.get("digest", ""))
+    )
+    body = {
+        "approved": result.ok,
+        "message": result.message,
+        "campaign": campaign_dict(result.campaign),
+    }
     return body if result.ok else JSONResponse(body, status_code=409)
 
 
@@ -70,8 +101,16 @@ def post_send(app: App, _request: Request, _: Principal) -> Any:
     return tick_dict(*app.notices.tick(_now(app)))
 
 
-@route(RouteDoc("POST", "/v1/campaigns/{id}/halt", "Halt (body: {reason})", "author", ID,
-                body="application/json"))
+@route(
+    RouteDoc(
+        "POST",
+        "/v1/campaigns/{id}/halt",
+        "Halt (body: {reason})",
+        "author",
+        ID,
+        body="application/json",
+    )
+)
 async def post_halt(app: App, request: Request, who: Principal) -> Any:
     data = await read_json(request)
     reason = str(data.get("reason") or "halted via API")
@@ -89,32 +128,50 @@ def post_undo(app: App, request: Request, who: Principal) -> Any:
     return {"campaign": campaign_dict(result.campaign), "disarmed": len(result.disarmed)}
 
 
-@route(RouteDoc("POST", "/v1/campaigns/{id}/retract",
-                "Halt and draft the correction (body: {reason})", "author", ID,
-                body="application/json"))
+@route(
+    RouteDoc(
+        "POST",
+        "/v1/campaigns/{id}/retract",
+        "Halt and draft the correction (body: {reason})",
+        "author",
+        ID,
+        body="application/json",
+    )
+)
 async def post_retract(app: App, request: Request, who: Principal) -> Any:
     data = await read_json(request)
-    correction = app.notices.retract(request.path_params["id"], who.name,
-                                     str(data.get("reason", "")), _now(app))
+    correction = app.notices.retract(
+        request.path_params["id"], who.name, str(data.get("reason", "")), _now(app)
+    )
     return campaign_dict(correction)
 
 
-@route(RouteDoc("POST", "/v1/campaigns/{id}/test", "Send marked samples to the test list",
-                "author", ID))
+@route(
+    RouteDoc(
+        "POST", "/v1/campaigns/{id}/test", "Send marked samples to the test list", "author", ID
+    )
+)
 def post_test(app: App, request: Request, who: Principal) -> Any:
     return campaign_dict(app.notices.test(request.path_params["id"], who.name, _now(app)))
 
 
-@route(RouteDoc("POST", "/v1/notices/signals",
-                "A bounce or reply for a sent message (body: {message_id, kind})", "admin",
-                body="application/json"))
+@route(
+    RouteDoc(
+        "POST",
+        "/v1/notices/signals",
+        "A bounce or reply for a sent message (body: {message_id, kind})",
+        "admin",
+        body="application/json",
+    )
+)
 async def post_signal(app: App, request: Request, who: Principal) -> Any:
     data = await read_json(request)
     kind = str(data.get("kind", ""))
     if kind not in ("bounce", "reply"):
         raise InvalidInput(Problem(f"{kind!r} is not a signal", "kind", "use bounce or reply"))
-    hit = app.notices.signal(str(data.get("message_id", "")), kind, who.name, _now(app),
-                             str(data.get("detail", "")))
+    hit = app.notices.signal(
+        str(data.get("message_id", "")), kind, who.name, _now(app), str(data.get("detail", ""))
+    )
     return {"notices": hit}
 
 
@@ -143,11 +200,14 @@ def verify_page(app: App) -> Route:
             return JSONResponse(found)
         values = {k: html.escape(str(v or "")) for k, v in found.items()}
         rtl = found["locale"].startswith("ar")
-        return HTMLResponse(PAGE.format(
-            lang=values["locale"], dir="rtl" if rtl else "ltr",
-            heading="This notice is genuine" + (" (a test message)" if found["test"] else ""),
-            **{k: values[k] for k in ("title", "policy", "owner", "status", "deadline")},
-            sent=values["sent_at"],
-        ))
+        return HTMLResponse(
+            PAGE.format(
+                lang=values["locale"],
+                dir="rtl" if rtl else "ltr",
+                heading="This notice is genuine" + (" (a test message)" if found["test"] else ""),
+                **{k: values[k] for k in ("title", "policy", "owner", "status", "deadline")},
+                sent=values["sent_at"],
+            )
+        )
 
     return Route("/v1/verify/{token}", endpoint, methods=["GET"])

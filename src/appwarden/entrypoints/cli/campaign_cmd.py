@@ -50,7 +50,7 @@ def list_(
 ) -> None:
     """Every campaign, newest last."""
     application = STATE.app()
-    rows = [campaign_dict(c) for c in application.notices.list(policy)]
+    rows = [campaign_dict(c) for c in application.notices.list_campaigns(policy)]
     if json_out:
         emit_json(rows)
         return
@@ -58,8 +58,17 @@ def list_(
     for col in ("id", "policy", "v", "kind", "mode", "status", "people", "author", "approved_by"):
         table.add_column(col)
     for r in rows:
-        table.add_row(r["id"], r["policy"], str(r["version"]), r["kind"], r["mode"], r["status"],
-                      str(r["recipients"]), r["author"], r["approved_by"] or "")
+        table.add_row(
+            r["id"],
+            r["policy"],
+            str(r["version"]),
+            r["kind"],
+            r["mode"],
+            r["status"],
+            str(r["recipients"]),
+            r["author"],
+            r["approved_by"] or "",
+        )
     out.print(table if rows else "no campaigns yet: applying a policy drafts one")
 
 
@@ -77,18 +86,34 @@ def preview(
     if json_out:
         emit_json(body)
         return
-    out.print(kv_table([
-        ("campaign", f"{result.campaign.id} ({result.campaign.kind.value}, {result.campaign.policy}"
-                     f" v{result.campaign.version})"),
-        ("people", body["people"]), ("devices", body["devices"]),
-        ("locales", ", ".join(f"{k}: {v}" for k, v in body["locales"].items())),
-        ("unreachable", f"{len(body['unreachable'])} device(s) whose owner has no email"),
-        ("added / dropped", f"{len(body['diff']['added'])} / {len(body['diff']['dropped'])}"
-                            " people vs earlier versions"),
-        ("approval", "a second person with the approver role" if result.second_person
-         else "the author may approve"),
-        ("digest", result.digest),
-    ], title="Preview"))
+    out.print(
+        kv_table(
+            [
+                (
+                    "campaign",
+                    f"{result.campaign.id} ({result.campaign.kind.value}, {result.campaign.policy}"
+                    f" v{result.campaign.version})",
+                ),
+                ("people", body["people"]),
+                ("devices", body["devices"]),
+                ("locales", ", ".join(f"{k}: {v}" for k, v in body["locales"].items())),
+                ("unreachable", f"{len(body['unreachable'])} device(s) whose owner has no email"),
+                (
+                    "added / dropped",
+                    f"{len(body['diff']['added'])} / {len(body['diff']['dropped'])}"
+                    " people vs earlier versions",
+                ),
+                (
+                    "approval",
+                    "a second person with the approver role"
+                    if result.second_person
+                    else "the author may approve",
+                ),
+                ("digest", result.digest),
+            ],
+            title="Preview",
+        )
+    )
     for dim, b in body["breakdown"].items():
         table = Table(title=f"By {dim}", title_justify="left")
         for col in (dim, "people", "devices"):
@@ -97,8 +122,10 @@ def preview(
             table.add_row(value, str(n), str(b["devices"].get(value, 0)))
         out.print(table)
     for day in body["lose_mail"]:
-        out.print(f"lose mail on {day['day']} (from {day['from']}): {day['people']} people, "
-                  f"{day['devices']} devices")
+        out.print(
+            f"lose mail on {day['day']} (from {day['from']}): {day['people']} people, "
+            f"{day['devices']} devices"
+        )
     for u in body["unreachable"][:20]:
         out.print(f"  [yellow]unreachable[/]: {u['device']} ({u['why']})")
     out.print(f"samples: {', '.join(sorted(result.samples))}")
@@ -106,8 +133,9 @@ def preview(
         for key, s in sorted(result.samples.items()):
             out.print(f"\n[bold]--- {key}: {s.subject}[/]")
             out.print(s.text, markup=False)
-    out.print(f"\napprove with: appwarden campaign approve {result.campaign.id} "
-              f"--digest {result.digest}")
+    out.print(
+        f"\napprove with: appwarden campaign approve {result.campaign.id} --digest {result.digest}"
+    )
 
 
 @app.command()
@@ -121,14 +149,21 @@ def approve(
     application = engine_loaded(now, quiet=json_out)
     result = application.notices.approve(campaign, _actor(application), STATE.now(now), digest)
     if json_out:
-        emit_json({"approved": result.ok, "message": result.message,
-                   "campaign": campaign_dict(result.campaign)})
+        emit_json(
+            {
+                "approved": result.ok,
+                "message": result.message,
+                "campaign": campaign_dict(result.campaign),
+            }
+        )
     elif result.ok:
         c = result.campaign
         out.print(f"{c.id} approved by {c.approved_by}: {c.recipients} people, {c.waves} wave(s)")
         if c.undo_until:
-            out.print(f"the first notice leaves at {c.undo_until.isoformat()}; until then "
-                      f"`appwarden campaign undo {c.id}` cancels everything")
+            out.print(
+                f"the first notice leaves at {c.undo_until.isoformat()}; until then "
+                f"`appwarden campaign undo {c.id}` cancels everything"
+            )
     else:
         err.print(f"[bold red]not approved:[/] {result.message}; the campaign is a draft again")
     if not result.ok:
@@ -144,8 +179,7 @@ def send(
     application = engine_loaded(now, quiet=json_out)
     with progress_bar() as bar:
         task = bar.add_task("sending", total=None)
-        events, report = application.notices.tick(STATE.now(now),
-                                                  lambda n: bar.advance(task, n))
+        events, report = application.notices.tick(STATE.now(now), lambda n: bar.advance(task, n))
     body = tick_dict(events, report)
     if json_out:
         emit_json(body)
@@ -162,13 +196,19 @@ def status(campaign: IdArg, json_out: JsonOption = False) -> None:
         emit_json(body)
         return
     c = body["campaign"]
-    out.print(kv_table([
-        ("campaign", f"{c['id']} {c['kind']} {c['mode']} {c['policy']} v{c['version']}"),
-        ("status", c["status"] + (f" ({c['halt_reason']})" if c["halt_reason"] else "")),
-        ("waves", f"{c['waves']['released']} of {c['waves']['total']} released"),
-        ("notices", body["notices"]), ("messages", body["messages"]),
-        ("enforcement", body["enforcement"]), ("replies", body["replies"]),
-    ]))
+    out.print(
+        kv_table(
+            [
+                ("campaign", f"{c['id']} {c['kind']} {c['mode']} {c['policy']} v{c['version']}"),
+                ("status", c["status"] + (f" ({c['halt_reason']})" if c["halt_reason"] else "")),
+                ("waves", f"{c['waves']['released']} of {c['waves']['total']} released"),
+                ("notices", body["notices"]),
+                ("messages", body["messages"]),
+                ("enforcement", body["enforcement"]),
+                ("replies", body["replies"]),
+            ]
+        )
+    )
     for e in body["errors"]:
         out.print(f"  [red]{e['to']}[/]: {e['error']} (attempt {e['attempts']})", soft_wrap=True)
 
@@ -194,18 +234,22 @@ def undo(campaign: IdArg, now: NowOption = None) -> None:
     """Within the undo window: cancel every notice and the enforcement it announced."""
     application = engine_loaded(now)
     result = application.notices.undo(campaign, STATE.who(), STATE.now(now))
-    out.print(f"{result.campaign.id} undone: nothing was sent, "
-              f"{len(result.disarmed)} enforcement record(s) disarmed")
+    out.print(
+        f"{result.campaign.id} undone: nothing was sent, "
+        f"{len(result.disarmed)} enforcement record(s) disarmed"
+    )
 
 
 @app.command()
 def retract(campaign: IdArg, reason: ReasonOpt, now: NowOption = None) -> None:
-    """Halt a sent campaign now and draft its correction (preview, then a second person approves)."""
+    """Halt a sent campaign now and draft its correction (then preview; an approver approves)."""
     application = engine_loaded(now)
     c = application.notices.retract(campaign, STATE.who(), reason, STATE.now(now))
-    out.print(f"{campaign} halted; correction {c.id} drafted. Next: "
-              f"`appwarden campaign preview {c.id}`, then an approver runs "
-              f"`appwarden campaign approve {c.id} --digest ...`")
+    out.print(
+        f"{campaign} halted; correction {c.id} drafted. Next: "
+        f"`appwarden campaign preview {c.id}`, then an approver runs "
+        f"`appwarden campaign approve {c.id} --digest ...`"
+    )
 
 
 @app.command()
@@ -213,5 +257,7 @@ def test(campaign: IdArg, now: NowOption = None) -> None:
     """Send marked samples to the test list (setting notice_test_recipients) only."""
     application = engine_loaded(now)
     c = application.notices.test(campaign, STATE.who(), STATE.now(now))
-    out.print(f"test campaign {c.id} queued for {', '.join(application.notices.config.test_recipients)};"
-              " `appwarden campaign send` delivers it")
+    out.print(
+        f"test campaign {c.id} queued for {', '.join(application.notices.config.test_recipients)};"
+        " `appwarden campaign send` delivers it"
+    )

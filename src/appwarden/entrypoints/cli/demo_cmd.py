@@ -12,13 +12,13 @@ import typer
 
 from appwarden.adapters.demo_fleet import DemoShape, generate
 from appwarden.adapters.policy_files import read_policy_file
+from appwarden.bootstrap import App
 from appwarden.core.errors import Conflict
 from appwarden.core.timeutil import parse_instant
 from appwarden.entrypoints.cli.context import STATE, engine_loaded, out, progress_bar
 from appwarden.entrypoints.cli.render import breakdown_table
 from appwarden.entrypoints.cli.serve_cmd import run_server
 from appwarden.entrypoints.views import assessment_dict
-from appwarden.bootstrap import App
 from appwarden.services.access import create_token
 from appwarden.services.accounts import save_account
 from appwarden.services.inventory import ImportBatch
@@ -130,7 +130,7 @@ def demo(
 
 def _announce(app: App, now: datetime) -> None:
     """Draft -> preview -> second-person approval -> waves, replaying the send times."""
-    drafts = [c for c in app.notices.list("tiktok-mail") if c.status.value == "draft"]
+    drafts = [c for c in app.notices.list_campaigns("tiktok-mail") if c.status.value == "draft"]
     if not drafts:
         return
     preview = app.notices.preview(drafts[0].id, DEMO_AUTHOR, now)
