@@ -48,19 +48,19 @@ def verdict(device="d1", status=Status.PENDING, version=1, action=Action.BLOCK_M
 
 
 def campaign(**kw):
-    base = dict(
-        id="c1",
-        kind=CampaignKind.ANNOUNCE,
-        mode=Mode.LIVE,
-        policy="tiktok-mail",
-        version=1,
-        status=CampaignStatus.PREVIEWED,
-        author="a@x.example",
-        created_at=T0,
-        deadline=DEADLINE,
-        blocks=True,
-        recipients=10,
-    )
+    base = {
+        "id": "c1",
+        "kind": CampaignKind.ANNOUNCE,
+        "mode": Mode.LIVE,
+        "policy": "tiktok-mail",
+        "version": 1,
+        "status": CampaignStatus.PREVIEWED,
+        "author": "a@x.example",
+        "created_at": T0,
+        "deadline": DEADLINE,
+        "blocks": True,
+        "recipients": 10,
+    }
     base.update(kw)
     return Campaign(**base)
 
