@@ -25,7 +25,12 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from appwarden.core.enforcement import EnforcementKey, key_of, needs_announcement
+from appwarden.core.enforcement import (
+    EnforcementKey,
+    deadline_text,
+    key_of,
+    needs_announcement,
+)
 from appwarden.core.timeutil import iso
 from appwarden.core.verdict import Verdict
 
@@ -179,7 +184,7 @@ class Plan:
     def enforcement_keys(self) -> list[tuple[EnforcementKey, str]]:
         """(key, employee) for every device the plan announces."""
         return [
-            ((d.key, self.policy, d.version, iso(d.deadline) or ""), r.email)
+            ((d.key, self.policy, d.version, deadline_text(d.deadline)), r.email)
             for r in self.recipients
             for d in r.devices
         ]
@@ -243,10 +248,11 @@ def plan_digest(
     head: list[object] = [campaign.kind.value, campaign.mode.value, campaign.policy]
     head += [campaign.version, iso(campaign.deadline), campaign.parent, text_digest, extra]
     h.update(canonical(head).encode())
+    dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
     for r in recipients:
         row: list[object] = [r.email, r.owner.locale, r.owner.timezone]
-        row += [[d.key, list(d.apps), iso(d.deadline), d.version] for d in r.devices]
-        h.update(b"\n" + canonical(row).encode())
+        row += [[d.key, d.apps, deadline_text(d.deadline), d.version] for d in r.devices]
+        h.update(b"\n" + dumps(row).encode())
     return h.hexdigest()
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime
 from enum import StrEnum
 
@@ -37,11 +38,17 @@ def verdict_deadline(verdict: Verdict) -> datetime | None:
     return verdict.deadline or verdict.enforce_at
 
 
+@lru_cache(maxsize=4096)
+def deadline_text(deadline: datetime) -> str:
+    """ISO text of a deadline (cached: a fleet shares a handful of deadlines)."""
+    return iso(deadline) or ""
+
+
 def key_of(verdict: Verdict) -> EnforcementKey | None:
     deadline = verdict_deadline(verdict)
     if deadline is None:
         return None
-    return (verdict.device, verdict.policy, verdict.version, iso(deadline) or "")
+    return (verdict.device, verdict.policy, verdict.version, deadline_text(deadline))
 
 
 def needs_announcement(verdict: Verdict) -> bool:
@@ -65,7 +72,7 @@ class Enforcement:
 
     @property
     def key(self) -> EnforcementKey:
-        return (self.device, self.policy, self.version, iso(self.deadline) or "")
+        return (self.device, self.policy, self.version, deadline_text(self.deadline))
 
 
 class EnforcementBook:

@@ -44,26 +44,22 @@ class Radius:
     unreachable: int
 
 
-def _value(recipient: Recipient, dimension: str, device: int) -> str:
-    if dimension in ("department", "country"):
-        return getattr(recipient.owner, dimension) or "(none)"
-    return getattr(recipient.devices[device], dimension) or "(none)"
-
-
 def breakdowns(recipients: Sequence[Recipient]) -> dict[str, Breakdown]:
-    out = {}
-    for dim in DIMENSIONS:
-        people: Counter[str] = Counter()
-        devices: Counter[str] = Counter()
-        for r in recipients:
-            seen = set()
-            for i in range(len(r.devices)):
-                value = _value(r, dim, i)
-                devices[value] += 1
-                seen.add(value)
-            people.update(seen)
-        out[dim] = Breakdown(dict(sorted(people.items())), dict(sorted(devices.items())))
-    return out
+    people: dict[str, Counter[str]] = {dim: Counter() for dim in DIMENSIONS}
+    devices: dict[str, Counter[str]] = {dim: Counter() for dim in DIMENSIONS}
+    for r in recipients:
+        owner = r.owner
+        for dim, value in (("department", owner.department), ("country", owner.country)):
+            people[dim][value or "(none)"] += 1
+            devices[dim][value or "(none)"] += len(r.devices)
+        for dim in ("platform", "ownership"):
+            values = [getattr(d, dim) or "(none)" for d in r.devices]
+            devices[dim].update(values)
+            people[dim].update(set(values))
+    return {
+        dim: Breakdown(dict(sorted(people[dim].items())), dict(sorted(devices[dim].items())))
+        for dim in DIMENSIONS
+    }
 
 
 def loss_days(
@@ -72,10 +68,13 @@ def loss_days(
     """Who would lose mail on which date (nobody, when the policy does not block)."""
     if not blocks:
         return ()
+    day_of: dict[datetime, str] = {}
     days: dict[str, list[tuple[datetime, str, int]]] = {}
     for r in recipients:
         first = r.deadline
-        day = in_zone(first, zone_name).date().isoformat()
+        day = day_of.get(first)
+        if day is None:
+            day = day_of[first] = in_zone(first, zone_name).date().isoformat()
         days.setdefault(day, []).append((first, r.email, len(r.devices)))
     out = []
     for day in sorted(days):

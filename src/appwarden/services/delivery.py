@@ -78,6 +78,7 @@ class Dispatcher:
         self.transport = transport
         self.build = build
         self.fault = fault or (lambda _step, _message: None)
+        self._versions: dict[tuple[str, int], PolicyVersion] = {}
 
     # -- waves -----------------------------------------------------------------------------------
     def release_waves(self, now: datetime) -> list[str]:
@@ -211,23 +212,24 @@ class Dispatcher:
         self, message: OutboxMessage, now: datetime
     ) -> list[tuple[Notice, PolicyVersion]] | None:
         """The message's notices whose campaigns may send now; others wait (held) or drop."""
-        with self.store.unit_of_work() as uow:
+        with self.store.read() as uow:
             notices = [
                 n
                 for n in uow.campaigns.notices_of_message(message.id)
                 if n.state is NoticeState.QUEUED
             ]
-            parts, versions = [], {}
+            parts = []
             for notice in notices:
                 campaign = uow.campaigns.get(notice.campaign)
                 if campaign is None or not _sendable(campaign, message, now):
                     continue
                 key = (campaign.policy, campaign.version)
-                if key not in versions:
-                    versions[key] = policy_version(uow, *key)
-                parts.append((notice, versions[key]))
-            if parts:
-                return parts
+                if key not in self._versions:  # versions never change once written
+                    self._versions[key] = policy_version(uow, *key)
+                parts.append((notice, self._versions[key]))
+        if parts:
+            return parts
+        with self.store.unit_of_work() as uow:
             if notices and all(self._waiting(uow, n) for n in notices):
                 uow.outbox.mark(message.id, OutboxState.QUEUED, now, retry_at=now + LEASE)
                 return None

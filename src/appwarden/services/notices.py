@@ -21,7 +21,7 @@ from appwarden.core.policy import PolicyVersion
 from appwarden.core.timeutil import iso
 from appwarden.services import campaigns as steps
 from appwarden.services import notice_events, retraction
-from appwarden.services.campaign_plan import NoticeConfig, policy_version
+from appwarden.services.campaign_plan import NoticeConfig, gc_paused, policy_version
 from appwarden.services.campaign_preview import Preview, preview
 from appwarden.services.compliance import Compliance
 from appwarden.services.delivery import Builder, Dispatcher, Fault, SendReport
@@ -128,13 +128,13 @@ class NoticeService:
             return steps.draft(uow, self.deps(), stored.version, actor, now)
 
     def preview(self, campaign_id: str, actor: str, now: datetime) -> Preview:
-        with self.engine.lock, self.store.unit_of_work() as uow:
+        with self.engine.lock, gc_paused(), self.store.unit_of_work() as uow:
             return preview(uow, self.deps(), campaign_id, actor, now)
 
     def approve(
         self, campaign_id: str, actor: Actor, now: datetime, digest: str = ""
     ) -> steps.StepResult:
-        with self.engine.lock:
+        with self.engine.lock, gc_paused():
             with self.store.unit_of_work() as uow:
                 c = steps.get(uow, campaign_id)
                 if c.kind is CampaignKind.CORRECTION:

@@ -8,9 +8,12 @@ from datetime import datetime
 from typing import Any
 
 from appwarden.adapters.db.codec import from_js, from_t, js, must_t, t
+from appwarden.adapters.db.verdict_repo import decode_findings
 from appwarden.core.campaign import Campaign, CampaignKind, CampaignStatus, Mode, NoticeKind
 from appwarden.core.enforcement import Enforcement, EnforcementKey, EnforcementState
 from appwarden.core.notice import NewNotice, Notice, NoticeState
+from appwarden.core.policy import Action
+from appwarden.core.verdict import Status, Verdict
 
 _C_COLS = (
     "id, kind, mode, policy, version, status, author, created_at, deadline, parent, reason,"
@@ -145,6 +148,41 @@ class SqliteCampaigns:
             (parent,),
         ).fetchall()
         return [_campaign(r) for r in rows]
+
+    def verdicts_to_announce(self, policy: str, version: int) -> list[Verdict]:
+        """The policy version's verdicts that will take something away (enforce_at set).
+
+        Findings and instants repeat across a fleet, so their decoding is shared.
+        """
+        rows = self.conn.execute(
+            "SELECT device, status, action, findings, deadline, since, enforce_at FROM verdicts"
+            " WHERE policy = ? AND version = ? AND enforce_at IS NOT NULL"
+            " AND status IN ('pending', 'overdue', 'blocked', 'unknown')",
+            (policy, version),
+        )
+        findings: dict[str, Any] = {}
+        instants: dict[str | None, Any] = {None: None}
+        out = []
+        for device, status, action, found, deadline, since, enforce_at in rows:
+            if found not in findings:
+                findings[found] = decode_findings(found)
+            for text in (deadline, since, enforce_at):
+                if text not in instants:
+                    instants[text] = from_t(text)
+            out.append(
+                Verdict(
+                    device,
+                    policy,
+                    version,
+                    Status(status),
+                    Action(action),
+                    findings[found],
+                    deadline=instants[deadline],
+                    since=instants[since],
+                    enforce_at=instants[enforce_at],
+                )
+            )
+        return out
 
     # -- enforcement -----------------------------------------------------------------------------
     def armed_keys(self) -> list[EnforcementKey]:
