@@ -45,11 +45,18 @@ def main(argv: list[str]) -> int:
                 floor.append(time.perf_counter() - t)
         engine.store.close()
     ours_m, floor_m = statistics.median(ours), statistics.median(floor)
-    print(f"preview of {preview.radius.people:,} people / {preview.radius.devices:,} devices "
-          f"over {args.devices:,} devices ({len(preview.samples)} rendered samples)")
-    print(f"  preview            median {ours_m * 1000:8.1f} ms  (runs: "
-          + ", ".join(f"{x * 1000:.0f}" for x in ours) + ")")
+    print(
+        f"preview of {preview.radius.people:,} people / {preview.radius.devices:,} devices "
+        f"over {args.devices:,} devices ({len(preview.samples)} rendered samples)"
+    )
+    print(
+        f"  preview            median {ours_m * 1000:8.1f} ms  (runs: "
+        + ", ".join(f"{x * 1000:.0f}" for x in ours)
+        + ")"
+    )
     print(f"  baseline read only median {floor_m * 1000:8.1f} ms  ({len(rows):,} verdict rows)")
-    print(f"  ratio preview / baseline: {ours_m / floor_m:.2f}x;  budget {BUDGET_S:.1f} s: "
-          + ("OK" if ours_m <= BUDGET_S else "OVER"))
+    print(
+        f"  ratio preview / baseline: {ours_m / floor_m:.2f}x;  budget {BUDGET_S:.1f} s: "
+        + ("OK" if ours_m <= BUDGET_S else "OVER")
+    )
     return 0 if ours_m <= BUDGET_S else 1

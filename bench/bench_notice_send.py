@@ -38,7 +38,7 @@ def _serve(ready, stop, count, folder: str) -> None:
     sink = start_sink(Path(folder))
 
     class Counting:
-        async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        async def handle_DATA(self, server, session, envelope):
             with count.get_lock():
                 count.value += 1
             return "250 2.0.0 Ok: queued"
@@ -85,8 +85,16 @@ def main(argv: list[str]) -> int:
 def _run(n: int, tmp: Path, port: int, count) -> int:
     engine = build_engine(tmp / "bench.db")
     fill_fleet(engine, int(n * 1.43) + 1, n)
-    config = SmtpConfig("127.0.0.1", port, True, "notices", "s3cret-pw-never-logged",
-                        tmp / "ca.pem", timeout=30, rate=0)
+    config = SmtpConfig(
+        "127.0.0.1",
+        port,
+        True,
+        "notices",
+        "s3cret-pw-never-logged",
+        tmp / "ca.pem",
+        timeout=30,
+        rate=0,
+    )
     svc = service(engine, lambda: SmtpTransport(config))
     apply_policy(engine)
     campaign = svc.list_campaigns()[0]
@@ -102,12 +110,15 @@ def _run(n: int, tmp: Path, port: int, count) -> int:
     raw = _raw(port, tmp / "ca.pem", n, b"Subject: probe\r\n\r\n" + b"hello\r\n" * 400)
     engine.store.close()
     received = count.value - n  # the baseline's messages were counted too
-    print(f"sent {report.sent:,} notices in {elapsed:.2f} s through STARTTLS + AUTH "
-          f"(sink received {received:,}; message {message.message_id if message else '?'})")
+    print(
+        f"sent {report.sent:,} notices in {elapsed:.2f} s through STARTTLS + AUTH "
+        f"(sink received {received:,}; message {message.message_id if message else '?'})"
+    )
     print(f"  ours     {ours:8.0f} notices/s   (mean {1000 / ours:.2f} ms per notice)")
     print(f"  baseline {raw:8.0f} messages/s (raw smtplib, pre-built message, same sink)")
-    print(f"  ratio ours / baseline: {ours / raw:.2f};  budget {BUDGET:.0f}/s: "
-          + ("OK" if ours >= BUDGET else "UNDER"))
+    print(
+        f"  ratio ours / baseline: {ours / raw:.2f};  budget {BUDGET:.0f}/s: "
+        + ("OK" if ours >= BUDGET else "UNDER")
+    )
     ok = ours >= BUDGET and received == report.sent
     return 0 if ok else 1
-

@@ -35,7 +35,11 @@ POLICY = {
     "after_deadline": "block_mail",
     "unknown": "allow",
 }
-ZONES = (("en", "America/Los_Angeles", "US"), ("ar", "Asia/Riyadh", "SA"), ("en", "Europe/London", "GB"))
+ZONES = (
+    ("en", "America/Los_Angeles", "US"),
+    ("ar", "Asia/Riyadh", "SA"),
+    ("en", "Europe/London", "GB"),
+)
 DEPTS = ("Sales", "Engineering", "Operations", "Support", "Finance", "HR")
 
 
@@ -61,16 +65,26 @@ def fill_fleet(engine: Compliance, devices: int, affected: int) -> None:
     with engine.store.unit_of_work() as uow:
         for i in range(employees):
             locale, tz, country = ZONES[i % 3]
-            e = Employee(f"user{i:07d}@corp.example", f"User {i}", locale, tz, DEPTS[i % 6], country)
+            e = Employee(
+                f"user{i:07d}@corp.example", f"User {i}", locale, tz, DEPTS[i % 6], country
+            )
             fleet.upsert_employee(e)
             if i % step == 0 and i // step < affected:
                 uow.inventory.upsert_employee(e, T0)  # the directory rows notices need
             for d in range(2 if i < doubles else 1):
                 serial += 1
-                row = DeviceRow(f"dev-{serial:07d}", Platform.ANDROID,
-                                Ownership.CORPORATE if serial % 2 else Ownership.PERSONAL,
-                                Visibility.ALL, True, "14", None, e.email, (f"eas:E{serial}",),
-                                f"{e.name}'s phone")
+                row = DeviceRow(
+                    f"dev-{serial:07d}",
+                    Platform.ANDROID,
+                    Ownership.CORPORATE if serial % 2 else Ownership.PERSONAL,
+                    Visibility.ALL,
+                    True,
+                    "14",
+                    None,
+                    e.email,
+                    (f"eas:E{serial}",),
+                    f"{e.name}'s phone",
+                )
                 bad = d == 0 and i % step == 0 and i // step < affected
                 fleet.upsert_device(row, [tiktok, common] if bad else [common])
     engine.loaded = True

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import datetime
 from enum import StrEnum
+from functools import lru_cache
 
 from appwarden.core.policy import Action
 from appwarden.core.timeutil import iso

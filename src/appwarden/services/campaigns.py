@@ -228,7 +228,7 @@ def approve_announce(
         ),
         now,
     )
-    first = uow.campaigns.notices(campaign.id, [NoticeState.PLANNED], wave=1)
+    first = uow.campaigns.notices(campaign.id, [NoticeState.PLANNED], wave=1, with_data=False)
     enqueue(uow, first, now + deps.config.undo_window, Mode.LIVE, deps.config.sender, now)
     audit(
         uow,

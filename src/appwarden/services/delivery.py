@@ -113,7 +113,9 @@ class Dispatcher:
             halt(uow, campaign, "system", f"auto-halt: {why}", now)
             return f"{campaign.id}: halted ({why})"
         wave = campaign.released_wave + 1
-        notices = uow.campaigns.notices(campaign.id, [NoticeState.PLANNED], wave=wave)
+        notices = uow.campaigns.notices(
+            campaign.id, [NoticeState.PLANNED], wave=wave, with_data=False
+        )
         enqueue(uow, notices, now, Mode.LIVE, self.deps.config.sender, now)
         save(uow, replace(campaign, released_wave=wave, wave_released_at=now), now)
         audit(

@@ -28,7 +28,7 @@ from appwarden.services.campaign_plan import (
 )
 from appwarden.services.campaign_preview import correction_digest, received_people
 from appwarden.services.campaigns import Deps, StepResult, audit, halt, new_id, save
-from appwarden.services.outbox import enqueue
+from appwarden.services.outbox import enqueue, enqueue_new_urgent
 from appwarden.services.ports import UnitOfWork
 
 RETRACTABLE = (
@@ -109,23 +109,19 @@ def approve_correction(
         now,
         only=(EnforcementState.APPROVED, EnforcementState.ARMED),
     )
-    uow.campaigns.add_notices(
-        (
-            NewNotice(
-                correction.id,
-                NoticeKind.CORRECTION,
-                n.employee,
-                n.locale,
-                n.timezone,
-                secrets.token_urlsafe(18),
-                dict(n.data, retraction_reason=correction.reason, original=n.token),
-            )
-            for n in people
-        ),
-        now,
-    )
-    queued = uow.campaigns.notices(correction.id, [NoticeState.PLANNED])
-    enqueue(uow, queued, now, Mode.LIVE, deps.config.sender, now)
+    corrections = [
+        NewNotice(
+            correction.id,
+            NoticeKind.CORRECTION,
+            n.employee,
+            n.locale,
+            n.timezone,
+            secrets.token_urlsafe(18),
+            dict(n.data, retraction_reason=correction.reason, original=n.token),
+        )
+        for n in people
+    ]
+    enqueue_new_urgent(uow, correction.id, corrections, now, Mode.LIVE, deps.config.sender, now)
     parent = save(uow, replace(parent, status=CampaignStatus.RETRACTED), now)
     correction = save(
         uow,

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from appwarden.adapters.db.codec import from_js, from_t, js, must_t, t
+from appwarden.adapters.db.codec import from_js, from_t, must_t, t
 from appwarden.adapters.db.verdict_repo import decode_findings
 from appwarden.core.campaign import Campaign, CampaignKind, CampaignStatus, Mode, NoticeKind
 from appwarden.core.enforcement import Enforcement, EnforcementKey, EnforcementState
@@ -299,6 +300,8 @@ class SqliteCampaigns:
 
     # -- notices ---------------------------------------------------------------------------------
     def add_notices(self, notices: Iterable[NewNotice], at: datetime) -> None:
+        stamp = t(at)
+        encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
         self.conn.executemany(
             "INSERT INTO notices (campaign_id, kind, employee, locale, timezone, wave, state,"
             " token, data, created_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
@@ -312,8 +315,8 @@ class SqliteCampaigns:
                     n.wave,
                     n.state.value,
                     n.token,
-                    js(n.data),
-                    t(at),
+                    encode(n.data),
+                    stamp,
                 )
                 for n in notices
             ),
@@ -324,8 +327,10 @@ class SqliteCampaigns:
         campaign_id: str,
         states: Sequence[NoticeState] | None = None,
         wave: int | None = None,
+        with_data: bool = True,
     ) -> list[Notice]:
-        sql = f"SELECT {_N_COLS} FROM notices WHERE campaign_id = ?"  # noqa: S608
+        cols = _N_COLS if with_data else _N_COLS.replace(" data,", " '{}',")
+        sql = f"SELECT {cols} FROM notices WHERE campaign_id = ?"  # noqa: S608
         args: list[Any] = [campaign_id]
         if states:
             sql += f" AND state IN ({','.join('?' * len(states))})"
@@ -375,6 +380,22 @@ class SqliteCampaigns:
             ((state.value, outbox_id, t(sent_at), i) for i in ids),
         )
 
+    def link_to_messages(self, links: Iterable[tuple[str, int]]) -> None:
+        """Queue notices on the messages with these idempotency keys: (idem_key, notice id)."""
+        self.conn.executemany(
+            "UPDATE notices SET state = 'queued',"
+            " outbox_id = (SELECT id FROM outbox WHERE idem_key = ?) WHERE id = ?",
+            links,
+        )
+
+    def link_campaign_by_token(self, campaign_id: str, idem_prefix: str) -> None:
+        """Queue a campaign's planned notices on the messages keyed `<prefix><token>`."""
+        self.conn.execute(
+            "UPDATE notices SET state = 'queued', outbox_id = (SELECT o.id FROM outbox o"
+            " WHERE o.idem_key = ? || notices.token) WHERE campaign_id = ? AND state = 'planned'",
+            (idem_prefix, campaign_id),
+        )
+
     def cancel_unsent(self, campaign_id: str) -> list[int]:
         """Cancel every notice of the campaign that has not left; returns their outbox ids."""
         rows = self.conn.execute(
@@ -388,14 +409,35 @@ class SqliteCampaigns:
         self.conn.execute("UPDATE notices SET replied = 1 WHERE id = ?", (notice_id,))
 
     def received(self, campaign_id: str) -> list[Notice]:
-        """Notices that reached (or may have reached) their recipient: sent, or in doubt."""
+        """Notices that reached (or may have reached) their recipient: sent, or in doubt.
+
+        Only the recipient's name is read from the notice data (corrections need no more).
+        """
         rows = self.conn.execute(
-            f"SELECT {_N_COLS} FROM notices n WHERE campaign_id = ? AND (state = 'sent'"  # noqa: S608
-            " OR (state = 'queued' AND EXISTS (SELECT 1 FROM outbox o WHERE o.id = n.outbox_id"
+            "SELECT id, campaign_id, kind, employee, locale, timezone, state, token,"
+            " json_extract(data, '$.name'), wave, outbox_id, sent_at FROM notices n"
+            " WHERE campaign_id = ? AND (state = 'sent' OR (state IN ('queued', 'cancelled')"
+            " AND EXISTS (SELECT 1 FROM outbox o WHERE o.id = n.outbox_id"
             " AND o.state = 'sending'))) ORDER BY id",
             (campaign_id,),
         )
-        return [_notice(r) for r in rows]
+        return [
+            Notice(
+                int(r[0]),
+                r[1],
+                NoticeKind(r[2]),
+                r[3],
+                r[4],
+                r[5],
+                NoticeState(r[6]),
+                r[7],
+                {"name": r[8] or ""},
+                int(r[9]),
+                r[10],
+                from_t(r[11]),
+            )
+            for r in rows
+        ]
 
     # -- reminders -------------------------------------------------------------------------------
     def reminders_done(self, campaign_id: str) -> list[int]:

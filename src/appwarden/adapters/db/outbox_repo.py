@@ -66,6 +66,23 @@ class SqliteOutbox:
         ).fetchone()
         return int(row[0])
 
+    def add_many(
+        self,
+        rows: list[tuple[str, str, str, Mode, Lane, str]],
+        not_before: datetime,
+        at: datetime,
+    ) -> None:
+        """(idem_key, message_id, to_addr, mode, lane, day) rows, all due at `not_before`."""
+        due, stamp = t(not_before), t(at)
+        self.conn.executemany(
+            "INSERT INTO outbox (idem_key, message_id, to_addr, mode, lane, day, state,"
+            " not_before, created_at) VALUES (?,?,?,?,?,?,'queued',?,?)",
+            (
+                (i, m, to, mode.value, lane.value, day, due, stamp)
+                for i, m, to, mode, lane, day in rows
+            ),
+        )
+
     def postpone(self, message_id: int, not_before: datetime) -> None:
         self.conn.execute(
             "UPDATE outbox SET not_before = max(not_before, ?) WHERE id = ?",

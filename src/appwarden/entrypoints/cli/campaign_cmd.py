@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Annotated
 
 import typer
@@ -173,18 +174,27 @@ def approve(
 @app.command()
 def send(
     now: NowOption = None,
+    follow: Annotated[
+        float, typer.Option(help="Keep going: one round every this many seconds (0: once).")
+    ] = 0,
     json_out: JsonOption = False,
 ) -> None:
-    """Send what is due now (waves, reminders, blocked/restored notices, corrections)."""
+    """Send what is due (waves, reminders, blocked/restored notices, corrections, tests)."""
     application = engine_loaded(now, quiet=json_out)
-    with progress_bar() as bar:
-        task = bar.add_task("sending", total=None)
-        events, report = application.notices.tick(STATE.now(now), lambda n: bar.advance(task, n))
-    body = tick_dict(events, report)
-    if json_out:
-        emit_json(body)
-        return
-    out.print(kv_table(list(body.items()), title="Delivery"))
+    while True:
+        with progress_bar() as bar:
+            task = bar.add_task("sending", total=None)
+            events, report = application.notices.tick(
+                STATE.now(now), lambda n: bar.advance(task, n)
+            )
+        body = tick_dict(events, report)
+        if json_out:
+            emit_json(body)
+        else:
+            out.print(kv_table(list(body.items()), title="Delivery"))
+        if follow <= 0 or now:
+            return
+        time.sleep(follow)
 
 
 @app.command()
