@@ -38,7 +38,7 @@ def _serve(ready, stop, count, folder: str) -> None:
     sink = start_sink(Path(folder))
 
     class Counting:
-        async def handle_DATA(self, server, session, envelope):
+        async def handle_DATA(self, server, session, envelope):  # noqa: ARG002 (aiosmtpd hook)
             with count.get_lock():
                 count.value += 1
             return "250 2.0.0 Ok: queued"

@@ -185,7 +185,7 @@ def send(
         with progress_bar() as bar:
             task = bar.add_task("sending", total=None)
             events, report = application.notices.tick(
-                STATE.now(now), lambda n: bar.advance(task, n)
+                STATE.now(now), lambda n, t=task: bar.advance(t, n)
             )
         body = tick_dict(events, report)
         if json_out:
