@@ -117,3 +117,21 @@ def test_public_page_says_genuine_then_retracted(api):
     )
     assert r.status_code == 200
     assert client.get(f"/v1/verify/{token}?format=json").json()["status"] == "retracted"
+
+
+def test_bad_input_names_the_field(api):
+    app, client, tokens = api
+    cid = client.get("/v1/campaigns", headers=h(tokens["viewer"])).json()[0]["id"]
+    r = client.post(
+        f"/v1/campaigns/{cid}/halt", headers=h(tokens["author"]), json={"reason": "x" * 5000}
+    )
+    assert r.status_code == 422 and r.json()["problems"][0]["field"] == "reason"
+    r = client.post(
+        "/v1/notices/signals",
+        headers=h(tokens["approver"]),
+        json={"message_id": "x", "kind": "bounce"},
+    )
+    assert r.status_code == 403  # the mail system's signals need the admin role
+    r = client.post("/v1/campaigns/cmp-nope/preview", headers=h(tokens["author"]))
+    assert r.status_code == 404
+    assert client.get("/v1/verify/" + "a" * 500).status_code == 404

@@ -334,3 +334,40 @@ def test_a_device_failing_after_the_campaign_gets_a_follow_up_draft(setup):
     drafts = [c for c in svc.list_campaigns() if c.status.value == "draft"]
     assert len(drafts) == 1 and drafts[0].parent and drafts[0].recipients == 1
     assert not deny(eng, "dn")
+
+
+def _edited_renderer(tmp_path, svc):
+    import shutil
+
+    from appwarden.adapters.mail.wiring import message_builder
+    from appwarden.adapters.notice_templates import JinjaNoticeRenderer, shipped_dir
+
+    folder = tmp_path / "templates"
+    shutil.copytree(shipped_dir(), folder)
+    subject = folder / "en" / "subject.txt"
+    subject.write_text("EDITED " + subject.read_text(encoding="utf-8"), encoding="utf-8")
+    svc.renderer = JinjaNoticeRenderer(folder)
+    svc.build = message_builder(svc.renderer, svc.config)
+
+
+def test_template_edit_after_approval_returns_it_to_draft(setup, tmp_path):
+    eng, svc, sink = setup
+    cid, _ = approved(svc)
+    _edited_renderer(tmp_path, svc)
+    _, report = svc.tick(T0 + timedelta(minutes=11))
+    assert any("back to draft" in w for w in report.waves)
+    assert sink.handler.messages == []
+    assert svc.status(cid)["campaign"].status.value == "draft"
+    assert svc.status(cid)["enforcement"] == {"disarmed": 6}
+
+
+def test_template_edit_while_sending_halts_before_the_next_wave(setup, tmp_path):
+    eng, svc, sink = setup
+    cid, _ = approved(svc)
+    svc.tick(T0 + timedelta(minutes=11))
+    assert len(sink.handler.messages) == 2
+    _edited_renderer(tmp_path, svc)
+    svc.tick(T0 + timedelta(minutes=80))
+    svc.tick(T0 + timedelta(hours=4))
+    assert len(sink.handler.messages) == 2
+    assert "templates" in svc.status(cid)["campaign"].halt_reason

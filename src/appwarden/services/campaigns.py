@@ -26,7 +26,7 @@ from appwarden.core.campaign import (
     wave_sizes,
 )
 from appwarden.core.enforcement import Enforcement, EnforcementKey, EnforcementState
-from appwarden.core.errors import Conflict, Forbidden, NotFound
+from appwarden.core.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
 from appwarden.core.events import AuditEvent, EventType
 from appwarden.core.fleet import FleetIndex
 from appwarden.core.notice import NewNotice, NoticeState
@@ -57,6 +57,21 @@ class StepResult:
     disarmed: list[EnforcementKey] = field(default_factory=list)
     ok: bool = True
     message: str = ""
+
+
+MAX_REASON = 2000
+
+
+def check_reason(text: str, required: bool = True) -> str:
+    """Reasons end up in messages and the audit log: required where they explain, bounded."""
+    text = text.strip()
+    if required and not text:
+        raise InvalidInput(Problem("is empty", "reason", "say why, in a sentence"))
+    if len(text) > MAX_REASON:
+        raise InvalidInput(
+            Problem(f"is {len(text)} characters long", "reason", f"keep it under {MAX_REASON}")
+        )
+    return text
 
 
 def new_id(prefix: str = "cmp") -> str:
@@ -284,6 +299,7 @@ def _enforcements(campaign: Campaign, plan: Plan) -> list[Enforcement]:
 
 def halt(uow: UnitOfWork, campaign: Campaign, actor: str, reason: str, now: datetime) -> StepResult:
     """Stop releasing waves; queued notices wait (held). Enforcement already armed stays."""
+    reason = check_reason(reason)
     if campaign.status not in (CampaignStatus.APPROVED, CampaignStatus.SENDING):
         raise Conflict(f"the campaign is {campaign.status.value}; only a sending one halts")
     held = uow.campaigns.notices(campaign.id, [NoticeState.QUEUED])

@@ -22,15 +22,23 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from email.utils import parseaddr
 
-from appwarden.core.campaign import Campaign, CampaignStatus, Mode, NoticeKind, WaveSignals
+from appwarden.core.campaign import (
+    Campaign,
+    CampaignStatus,
+    Mode,
+    NoticeKind,
+    WaveSignals,
+    text_digest,
+)
 from appwarden.core.campaign import halt_reason as halt_rule
 from appwarden.core.enforcement import EnforcementKey, EnforcementState
+from appwarden.core.errors import InvalidInput
 from appwarden.core.events import AuditEvent, EventType
 from appwarden.core.notice import Notice, NoticeState, OutboxMessage, OutboxState
 from appwarden.core.policy import PolicyVersion
 from appwarden.core.schedule import backoff
-from appwarden.services.campaign_plan import policy_version
-from appwarden.services.campaigns import Deps, audit, halt, save
+from appwarden.services.campaign_plan import policy_version, texts_of
+from appwarden.services.campaigns import Deps, audit, halt, reset_to_draft, save
 from appwarden.services.outbox import enqueue
 from appwarden.services.ports import DeliveryError, MailTransport, Store, UnitOfWork
 
@@ -90,7 +98,32 @@ class Dispatcher:
                     events.append(event)
         return events
 
+    def _text_changed(self, uow: UnitOfWork, campaign: Campaign, now: datetime) -> str:
+        """Templates or policy texts edited after approval: back to draft, or halt."""
+        if not campaign.text_digest or campaign.mode is not Mode.LIVE:
+            return ""
+        pv = self._version(uow, campaign.policy, campaign.version)
+        texts = texts_of(pv, uow.campaigns.locales(campaign.id))
+        texts["templates"] = self.deps.renderer.digest()
+        if text_digest(texts) == campaign.text_digest:
+            return ""
+        why = "templates or policy texts changed since the approval; preview and approve again"
+        if campaign.status is CampaignStatus.APPROVED:
+            reset_to_draft(uow, campaign, "system", now, why)
+            return f"{campaign.id}: back to draft ({why})"
+        halt(uow, campaign, "system", f"auto-halt: {why}", now)
+        return f"{campaign.id}: halted ({why})"
+
+    def _version(self, uow: UnitOfWork, slug: str, number: int) -> PolicyVersion:
+        key = (slug, number)
+        if key not in self._versions:  # versions never change once written
+            self._versions[key] = policy_version(uow, slug, number)
+        return self._versions[key]
+
     def _next_wave(self, uow: UnitOfWork, campaign: Campaign, now: datetime) -> str:
+        changed = self._text_changed(uow, campaign, now)
+        if changed:
+            return changed
         counts = uow.campaigns.notice_counts(campaign.id)
         if counts.get("queued") or campaign.released_wave >= campaign.waves:
             if not counts.get("queued") and campaign.status is CampaignStatus.SENDING:
@@ -105,7 +138,7 @@ class Dispatcher:
             sent,
             counts.get("bounced", 0),
             uow.campaigns.replies(campaign.id),
-            sum(counts.values()),
+            sum(uow.campaigns.notice_counts(campaign.id, NoticeKind.ANNOUNCE).values()),
             campaign.recipients,
         )
         why = halt_rule(signals, self.deps.config.halt)
@@ -196,6 +229,10 @@ class Dispatcher:
             return
         try:
             body = self.build(message, parts, now)
+        except InvalidInput as exc:
+            self._template_failed(message, parts, str(exc), now, report)
+            return
+        try:
             self.fault("before_send", message)
             reply = self.transport.send(self._envelope_from(), message.to_addr, body)
         except DeliveryError as exc:
@@ -206,6 +243,32 @@ class Dispatcher:
             uow.outbox.add_receipt(message.message_id, reply, now)
         self.fault("receipt", message)
         self._record(message, reply, now, report)
+
+    def _template_failed(
+        self,
+        message: OutboxMessage,
+        parts: list[tuple[Notice, PolicyVersion]],
+        error: str,
+        now: datetime,
+        report: SendReport,
+    ) -> None:
+        """A template that no longer renders halts its campaigns; the message waits."""
+        with self.store.unit_of_work() as uow:
+            for campaign_id in sorted({n.campaign for n, _ in parts}):
+                campaign = uow.campaigns.get(campaign_id)
+                if campaign is not None and campaign.status in (
+                    CampaignStatus.APPROVED,
+                    CampaignStatus.SENDING,
+                ):
+                    halt(uow, campaign, "system", f"auto-halt: {error}", now)
+            uow.outbox.mark(
+                message.id,
+                OutboxState.QUEUED,
+                now,
+                error=error,
+                retry_at=now + backoff(message.attempts),
+            )
+        report.retried += 1
 
     def _envelope_from(self) -> str:
         return parseaddr(self.deps.config.sender)[1]
@@ -225,10 +288,7 @@ class Dispatcher:
                 campaign = uow.campaigns.get(notice.campaign)
                 if campaign is None or not _sendable(campaign, message, now):
                     continue
-                key = (campaign.policy, campaign.version)
-                if key not in self._versions:  # versions never change once written
-                    self._versions[key] = policy_version(uow, *key)
-                parts.append((notice, self._versions[key]))
+                parts.append((notice, self._version(uow, campaign.policy, campaign.version)))
         if parts:
             return parts
         with self.store.unit_of_work() as uow:

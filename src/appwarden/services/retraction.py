@@ -27,7 +27,15 @@ from appwarden.services.campaign_plan import (
     texts_of,
 )
 from appwarden.services.campaign_preview import correction_digest, received_people
-from appwarden.services.campaigns import Deps, StepResult, audit, halt, new_id, save
+from appwarden.services.campaigns import (
+    Deps,
+    StepResult,
+    audit,
+    check_reason,
+    halt,
+    new_id,
+    save,
+)
 from appwarden.services.outbox import enqueue, enqueue_new_urgent
 from appwarden.services.ports import UnitOfWork
 
@@ -43,8 +51,7 @@ def request_retraction(
     uow: UnitOfWork, parent: Campaign, actor: str, reason: str, now: datetime
 ) -> Campaign:
     """Draft the correction and halt the original at once (halting needs nobody's approval)."""
-    if not reason.strip():
-        raise InvalidInput(Problem("is empty", "reason", "say why the notice was wrong"))
+    reason = check_reason(reason)
     if parent.mode is not Mode.LIVE or parent.kind is not CampaignKind.ANNOUNCE:
         raise Conflict("only a live announcement can be retracted")
     if parent.status not in RETRACTABLE:

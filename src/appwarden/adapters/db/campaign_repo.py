@@ -354,12 +354,21 @@ class SqliteCampaigns:
         ).fetchone()
         return _notice(row) if row else None
 
-    def notice_counts(self, campaign_id: str) -> dict[str, int]:
+    def notice_counts(self, campaign_id: str, kind: NoticeKind | None = None) -> dict[str, int]:
+        sql = "SELECT state, count(*) FROM notices WHERE campaign_id = ?"
+        args: list[Any] = [campaign_id]
+        if kind is not None:
+            sql += " AND kind = ?"
+            args.append(kind.value)
+        rows = self.conn.execute(sql + " GROUP BY state", args)
+        return {r[0]: int(r[1]) for r in rows}
+
+    def locales(self, campaign_id: str) -> list[str]:
         rows = self.conn.execute(
-            "SELECT state, count(*) FROM notices WHERE campaign_id = ? GROUP BY state",
+            "SELECT DISTINCT locale FROM notices WHERE campaign_id = ? ORDER BY locale",
             (campaign_id,),
         )
-        return {r[0]: int(r[1]) for r in rows}
+        return [r[0] for r in rows]
 
     def replies(self, campaign_id: str) -> int:
         row = self.conn.execute(

@@ -6,6 +6,7 @@ import time
 from typing import Annotated
 
 import typer
+from rich.progress import TaskID
 from rich.table import Table
 
 from appwarden.bootstrap import App
@@ -184,9 +185,11 @@ def send(
     while True:
         with progress_bar() as bar:
             task = bar.add_task("sending", total=None)
-            events, report = application.notices.tick(
-                STATE.now(now), lambda n, t=task: bar.advance(t, n)
-            )
+
+            def advance(n: int, task: TaskID = task) -> None:
+                bar.advance(task, n)
+
+            events, report = application.notices.tick(STATE.now(now), advance)
         body = tick_dict(events, report)
         if json_out:
             emit_json(body)
