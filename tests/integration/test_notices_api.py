@@ -120,7 +120,7 @@ def test_public_page_says_genuine_then_retracted(api):
 
 
 def test_bad_input_names_the_field(api):
-    app, client, tokens = api
+    _app, client, tokens = api
     cid = client.get("/v1/campaigns", headers=h(tokens["viewer"])).json()[0]["id"]
     r = client.post(
         f"/v1/campaigns/{cid}/halt", headers=h(tokens["author"]), json={"reason": "x" * 5000}

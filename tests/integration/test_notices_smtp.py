@@ -351,7 +351,7 @@ def _edited_renderer(tmp_path, svc):
 
 
 def test_template_edit_after_approval_returns_it_to_draft(setup, tmp_path):
-    eng, svc, sink = setup
+    _eng, svc, sink = setup
     cid, _ = approved(svc)
     _edited_renderer(tmp_path, svc)
     _, report = svc.tick(T0 + timedelta(minutes=11))
@@ -362,7 +362,7 @@ def test_template_edit_after_approval_returns_it_to_draft(setup, tmp_path):
 
 
 def test_template_edit_while_sending_halts_before_the_next_wave(setup, tmp_path):
-    eng, svc, sink = setup
+    _eng, svc, sink = setup
     cid, _ = approved(svc)
     svc.tick(T0 + timedelta(minutes=11))
     assert len(sink.handler.messages) == 2
