@@ -134,21 +134,24 @@ class TestWhoIsTold:
 
 class TestApproval:
     def test_author_never_approves_a_block(self):
-        assert "drafted" in approval_problem(campaign(), "A@x.example", True, 100)
+        assert "drafted" in approval_problem(campaign(), "A@x.example", True, 100).message
 
     def test_approver_role_is_needed(self):
-        assert "approver role" in approval_problem(campaign(), "b@x.example", False, 100)
+        assert "approver role" in approval_problem(campaign(), "b@x.example", False, 100).message
         assert approval_problem(campaign(), "b@x.example", True, 100) is None
 
     def test_small_warning_campaign_the_author_may_approve(self):
         c = campaign(blocks=False, recipients=5)
         assert approval_problem(c, "a@x.example", False, 100) is None
         big = campaign(blocks=False, recipients=500)
-        assert "drafted" in approval_problem(big, "a@x.example", True, 100)
+        assert "drafted" in approval_problem(big, "a@x.example", True, 100).message
 
     def test_only_previewed_campaigns_and_never_test_ones(self):
-        assert "previewed" in approval_problem(campaign(status=CampaignStatus.DRAFT), "b", True, 1)
-        assert "test" in approval_problem(campaign(mode=Mode.TEST), "b", True, 1)
+        assert (
+            "previewed"
+            in approval_problem(campaign(status=CampaignStatus.DRAFT), "b", True, 1).message
+        )
+        assert "test" in approval_problem(campaign(mode=Mode.TEST), "b", True, 1).message
 
 
 class TestWaves:

@@ -274,22 +274,33 @@ def needs_second_person(campaign: Campaign, threshold: int) -> bool:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    message: str
+    about_person: bool  # True: this person may not approve; False: the campaign's state
+
+
 def approval_problem(
     campaign: Campaign, approver: str, approver_is_approver: bool, threshold: int
-) -> str | None:
+) -> Refusal | None:
     """Why `approver` may not approve `campaign` now (None: they may)."""
     if campaign.mode is Mode.TEST:
-        return "test campaigns are never approved for sending: `campaign test` sends them"
+        return Refusal("test campaigns are never approved: `campaign test` sends them", False)
     if campaign.status is not CampaignStatus.PREVIEWED:
-        return f"the campaign is {campaign.status.value}; only a previewed campaign can be approved"
+        return Refusal(
+            f"the campaign is {campaign.status.value}; only a previewed campaign can be approved",
+            False,
+        )
     if not needs_second_person(campaign, threshold):
         return None
     if approver.strip().lower() == campaign.author.strip().lower():
-        return (
-            f"{approver} drafted this campaign; a second person with the approver role must approve"
+        return Refusal(
+            f"{approver} drafted this campaign; a second person with the approver role must "
+            "approve it",
+            True,
         )
     if not approver_is_approver:
-        return f"{approver} does not have the approver role"
+        return Refusal(f"{approver} does not have the approver role", True)
     return None
 
 

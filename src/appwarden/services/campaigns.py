@@ -20,6 +20,7 @@ from appwarden.core.campaign import (
     NoticeKind,
     Plan,
     Recipient,
+    Refusal,
     approval_problem,
     assign_waves,
     needs_second_person,
@@ -199,13 +200,7 @@ def approve_announce(
     now: datetime,
     digest: str = "",
 ) -> StepResult:
-    problem = approval_problem(campaign, approver, is_approver, deps.config.approval_threshold)
-    if problem:
-        raise (
-            Forbidden(problem)
-            if "approver" in problem or "drafted" in problem
-            else Conflict(problem)
-        )
+    refuse(approval_problem(campaign, approver, is_approver, deps.config.approval_threshold))
     if digest and digest != campaign.previewed_digest:
         raise Conflict(
             f"you approve digest {digest[:12]}, but the last preview shows "
@@ -222,10 +217,7 @@ def approve_announce(
             now,
             "recipients, devices, deadline or text changed since the preview; preview again",
         )
-    sizes = wave_sizes(len(plan.recipients), deps.config.canary, deps.config.waves)
-    waves = assign_waves(campaign.id, (r.email for r in plan.recipients), sizes)
-    _store_notices(uow, campaign, plan.recipients, waves, now)
-    uow.campaigns.add_enforcements(_enforcements(campaign, plan), now)
+    sizes = _store_plan(uow, deps, campaign, plan, now)
     campaign = save(
         uow,
         replace(
@@ -259,6 +251,22 @@ def approve_announce(
         second_person=needs_second_person(campaign, deps.config.approval_threshold),
     )
     return StepResult(campaign)
+
+
+def _store_plan(
+    uow: UnitOfWork, deps: Deps, campaign: Campaign, plan: Plan, now: datetime
+) -> list[int]:
+    """The approved notices (in waves) and their enforcement records, not yet armed."""
+    sizes = wave_sizes(len(plan.recipients), deps.config.canary, deps.config.waves)
+    waves = assign_waves(campaign.id, (r.email for r in plan.recipients), sizes)
+    _store_notices(uow, campaign, plan.recipients, waves, now)
+    uow.campaigns.add_enforcements(_enforcements(campaign, plan), now)
+    return sizes
+
+
+def refuse(problem: Refusal | None) -> None:
+    if problem is not None:
+        raise Forbidden(problem.message) if problem.about_person else Conflict(problem.message)
 
 
 def _store_notices(

@@ -26,6 +26,7 @@ from appwarden.services.campaign_preview import Preview, preview
 from appwarden.services.compliance import Compliance
 from appwarden.services.delivery import Builder, Dispatcher, Fault, SendReport
 from appwarden.services.ports import MailTransport, NoticeRenderer, UnitOfWork
+from appwarden.services.test_send import send_test
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,7 +173,7 @@ class NoticeService:
 
     def test(self, campaign_id: str, actor: str, now: datetime) -> Campaign:
         with self.engine.lock, self.store.unit_of_work() as uow:
-            return retraction.send_test(uow, self.deps(), steps.get(uow, campaign_id), actor, now)
+            return send_test(uow, self.deps(), steps.get(uow, campaign_id), actor, now)
 
     # -- signals from the mail system ------------------------------------------------------------
     def signal(

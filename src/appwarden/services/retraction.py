@@ -1,4 +1,4 @@
-"""Retraction (a correction campaign, approved like a send) and test sends (test list only)."""
+"""Retraction: a correction campaign, approved like a send, to exactly who got the original."""
 
 from __future__ import annotations
 
@@ -16,14 +16,11 @@ from appwarden.core.campaign import (
     text_digest,
 )
 from appwarden.core.enforcement import EnforcementState
-from appwarden.core.errors import Conflict, Forbidden, InvalidInput, Problem
+from appwarden.core.errors import Conflict
 from appwarden.core.events import EventType
-from appwarden.core.notice import NewNotice, NoticeState
+from appwarden.core.notice import NewNotice, Notice
 from appwarden.services.campaign_plan import (
-    announce_plan,
-    digest_of,
     policy_version,
-    recipient_data,
     texts_of,
 )
 from appwarden.services.campaign_preview import correction_digest, received_people
@@ -34,9 +31,10 @@ from appwarden.services.campaigns import (
     check_reason,
     halt,
     new_id,
+    refuse,
     save,
 )
-from appwarden.services.outbox import enqueue, enqueue_new_urgent
+from appwarden.services.outbox import enqueue_new_urgent
 from appwarden.services.ports import UnitOfWork
 
 RETRACTABLE = (
@@ -95,20 +93,7 @@ def approve_correction(
 ) -> StepResult:
     """Retract: stop everything of the original, disarm its enforcement, queue corrections to
     exactly the people who received it, in their locale, all in this one transaction."""
-    problem = approval_problem(correction, approver, is_approver, deps.config.approval_threshold)
-    if problem:
-        raise Forbidden(problem)
-    if digest and digest != correction.previewed_digest:
-        raise Conflict("the digest you approve is not the last preview's; preview again")
-    parent = uow.campaigns.get(correction.parent)
-    if parent is None or parent.status not in RETRACTABLE:
-        raise Conflict("the original campaign is no longer retractable")
-    pv = policy_version(uow, correction.policy, correction.version)
-    people = received_people(uow, parent.id)
-    texts = texts_of(pv, {n.locale for n in people})
-    texts["templates"] = deps.renderer.digest()
-    if correction_digest(correction, people, text_digest(texts)) != correction.previewed_digest:
-        raise Conflict("who received the original changed since the preview; preview again")
+    parent, people = _verified(uow, deps, correction, approver, is_approver, digest)
     uow.outbox.cancel(uow.campaigns.cancel_unsent(parent.id))
     disarmed = uow.campaigns.set_enforcement(
         parent.id,
@@ -129,31 +114,7 @@ def approve_correction(
         for n in people
     ]
     enqueue_new_urgent(uow, correction.id, corrections, now, Mode.LIVE, deps.config.sender, now)
-    parent = save(uow, replace(parent, status=CampaignStatus.RETRACTED), now)
-    correction = save(
-        uow,
-        replace(
-            correction,
-            status=CampaignStatus.SENDING,
-            approved_digest=correction.previewed_digest,
-            approved_by=approver,
-            approved_at=now,
-            recipients=len(people),
-            waves=1,
-            released_wave=1,
-            wave_released_at=now,
-        ),
-        now,
-    )
-    audit(
-        uow,
-        EventType.CAMPAIGN_APPROVED,
-        approver,
-        now,
-        correction,
-        correction.reason,
-        corrections=len(people),
-    )
+    correction = _record_retraction(uow, parent, correction, approver, now, len(people))
     audit(
         uow,
         EventType.CAMPAIGN_RETRACTED,
@@ -168,65 +129,61 @@ def approve_correction(
     return StepResult(correction, disarmed=disarmed)
 
 
-def send_test(uow: UnitOfWork, deps: Deps, source: Campaign, actor: str, now: datetime) -> Campaign:
-    """Send samples of `source` to the test list only, each visibly marked. No approval, no
-    enforcement, and no path from here to a live recipient."""
-    targets = deps.config.test_recipients
-    if not targets:
-        raise InvalidInput(
-            Problem(
-                "no test recipients are configured",
-                "notice_test_recipients",
-                "set it to a comma-separated list of test mailboxes",
-            )
-        )
-    pv = policy_version(uow, source.policy, source.version)
-    plan = announce_plan(uow, deps.fleet, source)
-    samples = {r.owner.locale: r for r in plan.recipients}
-    if not samples:
-        raise Conflict("the campaign has nobody to notify, so there is nothing to test")
-    test = Campaign(
-        id=new_id("tst"),
-        kind=source.kind,
-        mode=Mode.TEST,
-        policy=source.policy,
-        version=source.version,
-        status=CampaignStatus.SENDING,
-        author=actor,
-        created_at=now,
-        deadline=source.deadline,
-        parent=source.id,
-        reason="test send",
-        blocks=source.blocks,
+def _verified(
+    uow: UnitOfWork,
+    deps: Deps,
+    correction: Campaign,
+    approver: str,
+    is_approver: bool,
+    digest: str,
+) -> tuple[Campaign, list[Notice]]:
+    """The original and who received it, exactly as previewed; or why not."""
+    refuse(approval_problem(correction, approver, is_approver, deps.config.approval_threshold))
+    if digest and digest != correction.previewed_digest:
+        raise Conflict("the digest you approve is not the last preview's; preview again")
+    parent = uow.campaigns.get(correction.parent)
+    if parent is None or parent.status not in RETRACTABLE:
+        raise Conflict("the original campaign is no longer retractable")
+    pv = policy_version(uow, correction.policy, correction.version)
+    people = received_people(uow, parent.id)
+    texts = texts_of(pv, {n.locale for n in people})
+    texts["templates"] = deps.renderer.digest()
+    if correction_digest(correction, people, text_digest(texts)) != correction.previewed_digest:
+        raise Conflict("who received the original changed since the preview; preview again")
+    return parent, people
+
+
+def _record_retraction(
+    uow: UnitOfWork,
+    parent: Campaign,
+    correction: Campaign,
+    approver: str,
+    now: datetime,
+    people: int,
+) -> Campaign:
+    save(uow, replace(parent, status=CampaignStatus.RETRACTED), now)
+    correction = save(
+        uow,
+        replace(
+            correction,
+            status=CampaignStatus.SENDING,
+            approved_digest=correction.previewed_digest,
+            approved_by=approver,
+            approved_at=now,
+            recipients=people,
+            waves=1,
+            released_wave=1,
+            wave_released_at=now,
+        ),
+        now,
     )
-    uow.campaigns.add(test, now)
-    notices = [
-        NewNotice(
-            test.id,
-            NoticeKind.ANNOUNCE,
-            target,
-            locale,
-            r.owner.timezone,
-            secrets.token_urlsafe(18),
-            recipient_data(r.owner.name, [d.as_data() for d in r.devices], r.deadline),
-            state=NoticeState.PLANNED,
-        )
-        for target in targets
-        for locale, r in sorted(samples.items())
-    ]
-    uow.campaigns.add_notices(notices, now)
-    queued = uow.campaigns.notices(test.id, [NoticeState.PLANNED])
-    enqueue(uow, queued, now, Mode.TEST, deps.config.sender, now)
-    digest, _ = digest_of(source, plan, pv, deps.renderer)
     audit(
         uow,
-        EventType.CAMPAIGN_TEST_SENT,
-        actor,
+        EventType.CAMPAIGN_APPROVED,
+        approver,
         now,
-        test,
-        source=source.id,
-        to=list(targets),
-        locales=sorted(samples),
-        digest=digest,
+        correction,
+        correction.reason,
+        corrections=people,
     )
-    return test
+    return correction

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.progress import TaskID
@@ -29,6 +29,7 @@ from appwarden.entrypoints.notice_views import (
     tick_dict,
 )
 from appwarden.services.access import role_allows
+from appwarden.services.campaign_preview import Preview
 from appwarden.services.notices import Actor
 
 app = typer.Typer(help="Employee notices: preview, two-person approval, staged sends, retraction.")
@@ -88,29 +89,33 @@ def preview(
     if json_out:
         emit_json(body)
         return
+    _print_preview(result, body)
+    if samples:
+        for key, s in sorted(result.samples.items()):
+            out.print(f"\n[bold]--- {key}: {s.subject}[/]")
+            out.print(s.text, markup=False)
+    out.print(
+        f"\napprove with: appwarden campaign approve {result.campaign.id} --digest {result.digest}"
+    )
+
+
+def _print_preview(result: Preview, body: dict[str, Any]) -> None:
+    c = result.campaign
+    diff = body["diff"]
+    approval = "a second person with the approver role" if result.second_person else "the author"
     out.print(
         kv_table(
             [
-                (
-                    "campaign",
-                    f"{result.campaign.id} ({result.campaign.kind.value}, {result.campaign.policy}"
-                    f" v{result.campaign.version})",
-                ),
+                ("campaign", f"{c.id} ({c.kind.value}, {c.policy} v{c.version})"),
                 ("people", body["people"]),
                 ("devices", body["devices"]),
                 ("locales", ", ".join(f"{k}: {v}" for k, v in body["locales"].items())),
                 ("unreachable", f"{len(body['unreachable'])} device(s) whose owner has no email"),
                 (
                     "added / dropped",
-                    f"{len(body['diff']['added'])} / {len(body['diff']['dropped'])}"
-                    " people vs earlier versions",
+                    f"{len(diff['added'])} / {len(diff['dropped'])} people vs earlier",
                 ),
-                (
-                    "approval",
-                    "a second person with the approver role"
-                    if result.second_person
-                    else "the author may approve",
-                ),
+                ("approval", approval),
                 ("digest", result.digest),
             ],
             title="Preview",
@@ -131,13 +136,6 @@ def preview(
     for u in body["unreachable"][:20]:
         out.print(f"  [yellow]unreachable[/]: {u['device']} ({u['why']})")
     out.print(f"samples: {', '.join(sorted(result.samples))}")
-    if samples:
-        for key, s in sorted(result.samples.items()):
-            out.print(f"\n[bold]--- {key}: {s.subject}[/]")
-            out.print(s.text, markup=False)
-    out.print(
-        f"\napprove with: appwarden campaign approve {result.campaign.id} --digest {result.digest}"
-    )
 
 
 @app.command()
