@@ -89,9 +89,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("smtp_port", "587", "Port of the mail relay.", "int"),
     Setting("smtp_starttls", "true", "Upgrade the relay connection with STARTTLS.", "bool"),
     Setting("smtp_username", "", "User name for SMTP AUTH; empty sends without AUTH."),
-    Setting(
-        "smtp_password", "", "Password for SMTP AUTH (a secret: never logged).", "secret"
-    ),
+    Setting("smtp_password", "", "Password for SMTP AUTH (a secret: never logged).", "secret"),
     Setting(
         "smtp_ca_file", "", "CA bundle that signs the relay's certificate; empty: system.", "path"
     ),

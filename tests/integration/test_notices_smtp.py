@@ -11,6 +11,7 @@ from appwarden.core.errors import Conflict, Forbidden
 from appwarden.services.audit import verify
 from appwarden.services.notices import Actor
 from tests.support.builders import T0, at
+from tests.support.notice_smtp import start_sink
 from tests.support.notices import (
     APPROVER,
     AUTHOR,
@@ -21,7 +22,6 @@ from tests.support.notices import (
     with_config,
     world,
 )
-from tests.support.notice_smtp import start_sink
 
 AFTER_DEADLINE = at("2020-07-11T02:00Z")
 PEOPLE = [

@@ -16,7 +16,7 @@ from appwarden.services.accounts import save_account
 from appwarden.services.campaign_plan import NoticeConfig
 from appwarden.services.compliance import Compliance
 from appwarden.services.inventory import ImportBatch
-from appwarden.services.notices import NoticeService
+from appwarden.services.notices import Actor, NoticeService
 from tests.support.builders import T0, device, employee, engine, policy
 
 AUTHOR = "author@corp.example"
@@ -99,3 +99,27 @@ def apply(eng: Compliance, **overrides):
 
 def with_config(**changes) -> NoticeConfig:
     return replace(CONFIG, **changes)
+
+
+def announce(eng: Compliance, now=T0) -> NoticeService:
+    """What a deployment does before any block denies mail (docs/notices.md): draft, preview,
+    approve by a second person and send every policy's announcement (to .eml files)."""
+    outbox = eng.store.path.parent / "outbox"  # type: ignore[attr-defined]
+    config = with_config(canary="100%", undo_window=timedelta(0))
+    renderer = JinjaNoticeRenderer()
+    svc = NoticeService(
+        eng, renderer, config, lambda: FileSinkTransport(outbox), message_builder(renderer, config)
+    )
+    with eng.store.unit_of_work() as uow:
+        for email, role in ((AUTHOR, "author"), (APPROVER, "approver")):
+            if uow.accounts.get(email) is None:
+                save_account(uow, email, role, "admin", now)
+        slugs = [p.version.slug for p in uow.policies.active()]
+    for slug in slugs:
+        draft = svc.draft(slug, AUTHOR, now)
+        if draft is None:
+            continue
+        preview = svc.preview(draft.id, AUTHOR, now)
+        assert svc.approve(draft.id, Actor(APPROVER, True), now, preview.digest).ok
+    svc.tick(now)
+    return svc

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from appwarden.settings import Settings
 
+
 def test_secrets_are_masked(tmp_path):
     settings = Settings.load(
         {"home": str(tmp_path)}, env={"APPWARDEN_SMTP_PASSWORD": "hunter2-secret"}

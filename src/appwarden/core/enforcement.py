@@ -32,6 +32,7 @@ class EnforcementState(StrEnum):
 
 
 EnforcementKey = tuple[str, str, int, str]  # (device, policy, version, deadline ISO)
+CHANGE_KIND = "enforcement"  # change-log kind: a device's announced block was armed or disarmed
 
 
 def verdict_deadline(verdict: Verdict) -> datetime | None:

@@ -187,7 +187,6 @@ class Policies(Protocol):
 class Verdicts(Protocol):
     def all(self) -> dict[VerdictKey, Verdict]: ...
     def for_device(self, device: str) -> list[Verdict]: ...
-    def for_devices(self, devices: Iterable[str]) -> dict[str, list[Verdict]]: ...
     def for_policy(self, slug: str) -> dict[str, Verdict]: ...
     def write(
         self, changed: Iterable[Verdict], removed: Iterable[VerdictKey], at: datetime
@@ -295,6 +294,8 @@ class Changes(ChangeRecorder, Protocol):
 
     def head(self) -> int: ...
     def since(self, seq: int, limit: int = 100_000) -> list[tuple[int, str, str]]: ...
+
+
 class Campaigns(Protocol):
     """Campaigns, their notices and the enforcement they announced (services/campaigns.py)."""
 
@@ -423,6 +424,7 @@ class UnitOfWork(Protocol):
     def exemption_requests(self) -> ExemptionRequests: ...
     @property
     def console(self) -> ConsoleReads: ...
+    @property
     def campaigns(self) -> Campaigns: ...
     @property
     def outbox(self) -> Outbox: ...
@@ -436,6 +438,8 @@ class Store(Protocol):
 
 class MailUnavailable(Exception):
     """The mail relay refused or could not be reached; the message says which and why."""
+
+
 # -- mail ----------------------------------------------------------------------------------------
 
 

@@ -11,13 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from appwarden.core.decision import titles_of
+from appwarden.core.enforcement import CHANGE_KIND
 from appwarden.core.fleet import FleetIndex, load_device
 from appwarden.core.verdict import Verdict, by_policy
 from appwarden.services.decisions import DecisionService, device_identity_keys
 from appwarden.services.ports import UnitOfWork
 
 GLOBAL_KINDS = frozenset({"policy", "exemption", "attestation"})
-ENFORCEMENT_CHANGE = "enforcement"  # a device's announced block was armed or disarmed
+ENFORCEMENT_CHANGE = CHANGE_KIND  # a device's announced block was armed or disarmed
 MAX_ENTRIES = 100_000  # beyond this, reload everything
 
 

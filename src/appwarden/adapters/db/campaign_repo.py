@@ -11,6 +11,7 @@ from appwarden.adapters.db.codec import from_t, must_t, t
 from appwarden.adapters.db.enforcement_repo import EnforcementRows
 from appwarden.adapters.db.notice_repo import NoticeRows
 from appwarden.core.campaign import Campaign, CampaignKind, CampaignStatus, Mode
+from appwarden.services.ports import ChangeRecorder
 
 _C_COLS = (
     "id, kind, mode, policy, version, status, author, created_at, deadline, parent, reason,"
@@ -78,8 +79,9 @@ def _campaign_row(c: Campaign) -> tuple[Any, ...]:
 class SqliteCampaigns(EnforcementRows, NoticeRows):
     """Campaigns, their notices and the enforcement they announced (the `Campaigns` port)."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, changes: ChangeRecorder | None = None) -> None:
         self.conn = conn
+        self.changes = changes
 
     # -- campaigns -------------------------------------------------------------------------------
     def add(self, campaign: Campaign, at: datetime) -> None:

@@ -9,9 +9,15 @@ from typing import Any
 
 from appwarden.adapters.db.codec import from_t, must_t, t
 from appwarden.adapters.db.verdict_repo import decode_findings
-from appwarden.core.enforcement import Enforcement, EnforcementKey, EnforcementState
+from appwarden.core.enforcement import (
+    CHANGE_KIND,
+    Enforcement,
+    EnforcementKey,
+    EnforcementState,
+)
 from appwarden.core.policy import Action
 from appwarden.core.verdict import Status, Verdict
+from appwarden.services.ports import ChangeRecorder
 
 LIVE = ("approved", "sending", "sent", "halted")
 
@@ -20,6 +26,7 @@ class EnforcementRows:
     """Mixed into SqliteCampaigns: the enforcement half of the `Campaigns` port."""
 
     conn: sqlite3.Connection
+    changes: ChangeRecorder | None
 
     def verdicts_to_announce(self, policy: str, version: int) -> list[Verdict]:
         """The policy version's verdicts that will take something away (enforce_at set).
@@ -130,7 +137,11 @@ class EnforcementRows:
             " RETURNING device, policy, version, deadline",
             (state.value, t(at), *args),
         ).fetchall()
-        return [(r[0], r[1], int(r[2]), r[3]) for r in rows]
+        keys = [(r[0], r[1], int(r[2]), r[3]) for r in rows]
+        if self.changes is not None and keys and state is not EnforcementState.APPROVED:
+            # running servers re-derive these devices' decisions (services/sync.py)
+            self.changes.record(CHANGE_KIND, sorted({k[0] for k in keys}))
+        return keys
 
     def enforcement_counts(self, campaign_id: str) -> dict[str, int]:
         rows = self.conn.execute(

@@ -71,7 +71,7 @@ class SqliteUnitOfWork:
         self.proposals = SqliteProposals(conn)
         self.exemption_requests = SqliteExemptionRequests(conn)
         self.console = SqliteConsoleReads(conn)
-        self.campaigns = SqliteCampaigns(conn)
+        self.campaigns = SqliteCampaigns(conn, self.changes)
         self.outbox = SqliteOutbox(conn)
 
     def __enter__(self) -> SqliteUnitOfWork:

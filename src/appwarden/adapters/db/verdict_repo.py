@@ -85,42 +85,6 @@ class SqliteVerdicts:
         )
         return [_verdict(row) for row in rows]
 
-    def for_devices(self, devices: Iterable[str]) -> dict[str, list[Verdict]]:
-        """Verdicts of many devices at once (decision refreshes after a retraction)."""
-        self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS _devices (key TEXT PRIMARY KEY)")
-        self.conn.execute("DELETE FROM _devices")
-        self.conn.executemany("INSERT OR IGNORE INTO _devices VALUES (?)", ((d,) for d in devices))
-        rows = self.conn.execute(
-            f"SELECT {_COLS} FROM verdicts WHERE device IN (SELECT key FROM _devices)"  # noqa: S608
-            " ORDER BY device, policy"
-        )
-        out: dict[str, list[Verdict]] = {}
-        found: dict[str, tuple[Finding, ...]] = {}
-        when: dict[str | None, datetime | None] = {None: None}
-        for row in rows:
-            if row[5] not in found:
-                found[row[5]] = decode_findings(row[5])
-            for text in row[6:10]:
-                if text not in when:
-                    when[text] = from_t(text)
-            out.setdefault(row[0], []).append(
-                Verdict(
-                    row[0],
-                    row[1],
-                    int(row[2]),
-                    Status(row[3]),
-                    Action(row[4]),
-                    found[row[5]],
-                    deadline=when[row[6]],
-                    until=when[row[7]],
-                    since=when[row[8]],
-                    enforce_at=when[row[9]],
-                    exemption=row[10],
-                )
-            )
-        self.conn.execute("DELETE FROM _devices")
-        return out
-
     def for_policy(self, slug: str) -> dict[str, Verdict]:
         rows = self.conn.execute(
             f"SELECT {_COLS} FROM verdicts WHERE policy = ?",  # noqa: S608

@@ -36,7 +36,7 @@ def notice_config(settings: Settings) -> NoticeConfig:
         a.strip().lower() for a in settings.raw("notice_test_recipients").split(",") if a.strip()
     )
     return NoticeConfig(
-        sender=settings.raw("notice_from"),
+        sender=settings.raw("notice_from") or settings.raw("mail_from"),
         verify_url=settings.raw("notice_verify_url"),
         approval_threshold=int(settings.get("campaign_approval_threshold")),
         canary=settings.raw("campaign_canary"),

@@ -333,7 +333,6 @@ def create_api(app: App, extra: list[Route] | None = None) -> Starlette:
     docs = [doc for doc, _ in ROUTES] + [
         RouteDoc("GET", "/healthz", "Liveness and index revision", None),
         RouteDoc("GET", "/openapi.json", "This document", None),
-        RouteDoc("GET", "/v1/verify/{token}", "Public: is this notice genuine and in force?", None),
     ]
     spec = build_openapi(docs)
 
