@@ -97,3 +97,12 @@ def test_digest_covers_every_template(tmp_path):
     for name in ("subject.txt", "body.txt", "body.html"):
         (tmp_path / "en" / name).write_text("changed", encoding="utf-8")
     assert JinjaNoticeRenderer(tmp_path).digest() != base
+
+
+@pytest.mark.parametrize("locale", ["en", "ar"])
+def test_unseen_devices_are_asked_to_confirm_not_told_of_apps(locale):
+    ctx = context(locale, "announce")
+    ctx["notices"][0]["devices"][0].update(status="unknown", apps=["apps_unseen"])
+    out = JinjaNoticeRenderer().render(ctx)
+    assert "apps_unseen" not in out.text and "apps_unseen" not in out.html
+    assert ("cannot see" in out.text) if locale == "en" else ("لا يمكننا رؤية" in out.text)
