@@ -12,6 +12,7 @@ import argparse
 import multiprocessing
 import smtplib
 import ssl
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -33,7 +34,7 @@ BUDGET = 300.0
 
 
 def _serve(ready, stop, count, folder: str) -> None:
-    from tests.support.smtp_sink import start_sink
+    from tests.support.notice_smtp import start_sink
 
     sink = start_sink(Path(folder))
 
@@ -82,7 +83,7 @@ def main(argv: list[str]) -> int:
             proc.join(10)
 
 
-def _run(n: int, tmp: Path, port: int, count) -> int:
+def _run(n: int, tmp: Path, port: int, count, rounds: int = 3) -> int:
     engine = build_engine(tmp / "bench.db")
     fill_fleet(engine, int(n * 1.43) + 1, n)
     config = SmtpConfig(
@@ -100,25 +101,38 @@ def _run(n: int, tmp: Path, port: int, count) -> int:
     campaign = svc.list_campaigns()[0]
     preview = svc.preview(campaign.id, AUTHOR, T0)
     svc.approve(campaign.id, Actor(APPROVER, True), T0, preview.digest)
-    log(f"{preview.radius.people:,} notices approved and queued")
-    start = time.perf_counter()
-    _, report = svc.tick(T0)
-    elapsed = time.perf_counter() - start
-    ours = report.sent / elapsed
+    log(
+        f"{preview.radius.people:,} notices approved and queued; {rounds} rounds, each ours "
+        "then the baseline, so that machine load hits both alike"
+    )
+    ours, raw, sent = [], [], 0
+    body = b"Subject: probe\r\n\r\n" + b"hello\r\n" * 1000
+    for _ in range(rounds):
+        start = time.perf_counter()
+        _, report = svc.tick(T0, limit=n // rounds)
+        ours.append(report.sent / (time.perf_counter() - start))
+        sent += report.sent
+        raw.append(_raw(port, tmp / "ca.pem", n // rounds, body))
     with engine.store.read() as uow:
         message = uow.outbox.get(1)
-    raw = _raw(port, tmp / "ca.pem", n, b"Subject: probe\r\n\r\n" + b"hello\r\n" * 400)
     engine.store.close()
-    received = count.value - n  # the baseline's messages were counted too
+    received = count.value - rounds * (n // rounds)  # the baseline's messages were counted too
+    ours_m, raw_m = statistics.median(ours), statistics.median(raw)
     print(
-        f"sent {report.sent:,} notices in {elapsed:.2f} s through STARTTLS + AUTH "
-        f"(sink received {received:,}; message {message.message_id if message else '?'})"
+        f"sent {sent:,} notices through STARTTLS + AUTH to a sink in another process "
+        f"(it received {received:,}; e.g. Message-ID {message.message_id if message else '?'})"
     )
-    print(f"  ours     {ours:8.0f} notices/s   (mean {1000 / ours:.2f} ms per notice)")
-    print(f"  baseline {raw:8.0f} messages/s (raw smtplib, pre-built message, same sink)")
     print(
-        f"  ratio ours / baseline: {ours / raw:.2f};  budget {BUDGET:.0f}/s: "
-        + ("OK" if ours >= BUDGET else "UNDER")
+        f"  ours     median {ours_m:6.0f} notices/s  (rounds: "
+        + ", ".join(f"{x:.0f}" for x in ours)
+        + ")"
     )
-    ok = ours >= BUDGET and received == report.sent
-    return 0 if ok else 1
+    print(
+        f"  baseline median {raw_m:6.0f} messages/s (raw smtplib, one pre-built 7 KB message; "
+        "rounds: " + ", ".join(f"{x:.0f}" for x in raw) + ")"
+    )
+    print(
+        f"  ratio ours / baseline: {ours_m / raw_m:.2f};  budget {BUDGET:.0f}/s: "
+        + ("OK" if ours_m >= BUDGET else "UNDER")
+    )
+    return 0 if ours_m >= BUDGET and received == sent else 1
