@@ -16,7 +16,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from appwarden.core.timeutil import iso
-from appwarden.services.campaign_plan import gc_paused
+from appwarden.services.gc_control import gc_paused
 from appwarden.services.notices import Actor
 from appwarden.services.retraction import approve_correction
 from bench.notice_world import (

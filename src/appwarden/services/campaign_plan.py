@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -45,20 +43,6 @@ class NoticeConfig:
     halt: HaltRules = field(default_factory=lambda: HaltRules(0.05, 3))
     test_recipients: tuple[str, ...] = ()
     batch: int = 200  # messages claimed per transaction by a sender
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Planning allocates hundreds of thousands of small objects next to a large fleet index;
-    the cyclic collector would rescan that index many times over for no garbage. Paused for
-    the duration of one plan (reference counting still frees everything)."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 def fleet_lookup(fleet: FleetIndex) -> Callable[[str], DeviceFacts | None]:

@@ -22,7 +22,6 @@ from appwarden.core.fleet import FleetIndex
 from appwarden.core.verdict import Verdict
 from appwarden.services.gc_control import gc_paused, keep_out_of_collections
 
-
 _NONE: frozenset[str] = frozenset()
 
 

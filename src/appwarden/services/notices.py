@@ -21,10 +21,11 @@ from appwarden.core.policy import PolicyVersion
 from appwarden.core.timeutil import iso
 from appwarden.services import campaigns as steps
 from appwarden.services import notice_events, retraction
-from appwarden.services.campaign_plan import NoticeConfig, gc_paused, policy_version
+from appwarden.services.campaign_plan import NoticeConfig, policy_version
 from appwarden.services.campaign_preview import Preview, preview
 from appwarden.services.compliance import Compliance
 from appwarden.services.delivery import Builder, Dispatcher, Fault, SendReport
+from appwarden.services.gc_control import gc_paused
 from appwarden.services.ports import MailTransport, NoticeRenderer, UnitOfWork
 from appwarden.services.test_send import send_test
 
