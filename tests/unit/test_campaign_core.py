@@ -100,6 +100,18 @@ class TestEnforcementInTheDecisionIndex:
         book.disarm([key_of(verdict())])
         assert not book.covers(verdict())
 
+    def test_shared_timelines_never_mix_armed_and_unarmed_devices(self):
+        from appwarden.core.decision import EntryBuilder
+
+        one, two = verdict("d1"), verdict("d2")
+        book = EnforcementBook([key_of(one)])
+        builder = EntryBuilder({})
+        armed = builder.build("d1", [one], book.unarmed_policies([one]))
+        unarmed = builder.build("d2", [two], book.unarmed_policies([two]))
+        after = to_epoch(DEADLINE) + 1
+        assert armed.at(after).effect is Effect.DENY
+        assert unarmed.at(after).effect is Effect.ALLOW
+
     def test_warn_policies_need_no_arming(self):
         v = verdict(action=Action.WARN)
         assert EnforcementBook().unarmed_policies([v]) == frozenset()
