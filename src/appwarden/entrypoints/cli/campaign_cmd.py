@@ -10,6 +10,7 @@ from rich.progress import TaskID
 from rich.table import Table
 
 from appwarden.bootstrap import App
+from appwarden.core.campaign import Campaign
 from appwarden.entrypoints.cli.context import (
     EXIT_CONFLICT,
     STATE,
@@ -224,51 +225,63 @@ def status(campaign: IdArg, json_out: JsonOption = False) -> None:
         out.print(f"  [red]{e['to']}[/]: {e['error']} (attempt {e['attempts']})", soft_wrap=True)
 
 
+def _done(json_out: bool, campaign: Campaign, text: str, **extra: object) -> None:
+    if json_out:
+        emit_json({"campaign": campaign_dict(campaign), **extra})
+    else:
+        out.print(text)
+
+
 @app.command()
-def halt(campaign: IdArg, reason: ReasonOpt = "halted by hand", now: NowOption = None) -> None:
+def halt(
+    campaign: IdArg,
+    reason: ReasonOpt = "halted by hand",
+    now: NowOption = None,
+    json_out: JsonOption = False,
+) -> None:
     """Stop releasing waves now (no approval needed to stop)."""
     application = STATE.app(now)
     c = application.notices.halt(campaign, STATE.who(), reason, STATE.now(now))
-    out.print(f"{c.id} halted; `appwarden campaign resume {c.id}` (an approver) continues it")
+    _done(json_out, c, f"{c.id} halted; `appwarden campaign resume {c.id}` (an approver) continues")
 
 
 @app.command()
-def resume(campaign: IdArg, now: NowOption = None) -> None:
+def resume(campaign: IdArg, now: NowOption = None, json_out: JsonOption = False) -> None:
     """Let a halted campaign continue (a second person with the approver role)."""
-    application = engine_loaded(now)
+    application = engine_loaded(now, quiet=json_out)
     c = application.notices.resume(campaign, _actor(application), STATE.now(now))
-    out.print(f"{c.id} resumed")
+    _done(json_out, c, f"{c.id} resumed")
 
 
 @app.command()
-def undo(campaign: IdArg, now: NowOption = None) -> None:
+def undo(campaign: IdArg, now: NowOption = None, json_out: JsonOption = False) -> None:
     """Within the undo window: cancel every notice and the enforcement it announced."""
-    application = engine_loaded(now)
+    application = engine_loaded(now, quiet=json_out)
     result = application.notices.undo(campaign, STATE.who(), STATE.now(now))
-    out.print(
-        f"{result.campaign.id} undone: nothing was sent, "
-        f"{len(result.disarmed)} enforcement record(s) disarmed"
-    )
+    n = len(result.disarmed)
+    text = f"{result.campaign.id} undone: nothing was sent, {n} enforcement record(s) disarmed"
+    _done(json_out, result.campaign, text, disarmed=n)
 
 
 @app.command()
-def retract(campaign: IdArg, reason: ReasonOpt, now: NowOption = None) -> None:
+def retract(
+    campaign: IdArg, reason: ReasonOpt, now: NowOption = None, json_out: JsonOption = False
+) -> None:
     """Halt a sent campaign now and draft its correction (then preview; an approver approves)."""
-    application = engine_loaded(now)
+    application = engine_loaded(now, quiet=json_out)
     c = application.notices.retract(campaign, STATE.who(), reason, STATE.now(now))
-    out.print(
+    text = (
         f"{campaign} halted; correction {c.id} drafted. Next: "
         f"`appwarden campaign preview {c.id}`, then an approver runs "
         f"`appwarden campaign approve {c.id} --digest ...`"
     )
+    _done(json_out, c, text)
 
 
 @app.command()
-def test(campaign: IdArg, now: NowOption = None) -> None:
+def test(campaign: IdArg, now: NowOption = None, json_out: JsonOption = False) -> None:
     """Send marked samples to the test list (setting notice_test_recipients) only."""
-    application = engine_loaded(now)
+    application = engine_loaded(now, quiet=json_out)
     c = application.notices.test(campaign, STATE.who(), STATE.now(now))
-    out.print(
-        f"test campaign {c.id} queued for {', '.join(application.notices.config.test_recipients)};"
-        " `appwarden campaign send` delivers it"
-    )
+    to = ", ".join(application.notices.config.test_recipients)
+    _done(json_out, c, f"test campaign {c.id} queued for {to}; `appwarden campaign send` sends it")
