@@ -11,7 +11,7 @@ from appwarden.adapters.mail.smtp import SmtpConfig, SmtpTransport
 from appwarden.adapters.mail.wiring import message_builder
 from appwarden.adapters.notice_templates import JinjaNoticeRenderer
 from appwarden.core.campaign import HaltRules
-from appwarden.core.policy_spec import policy_to_data
+from appwarden.core.policy_data import policy_to_data
 from appwarden.services.accounts import save_account
 from appwarden.services.campaign_plan import NoticeConfig
 from appwarden.services.compliance import Compliance
