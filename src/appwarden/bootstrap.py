@@ -9,11 +9,14 @@ from pathlib import Path
 from appwarden.adapters.catalog_file import load_catalog
 from appwarden.adapters.clock import Clock, clock_from_setting
 from appwarden.adapters.db import SqliteStore
+from appwarden.adapters.mail.wiring import message_builder, notice_config, transport_factory
 from appwarden.adapters.mail_smtp import SmtpConfig, SmtpMailer
+from appwarden.adapters.notice_templates import JinjaNoticeRenderer
 from appwarden.adapters.passwords import Argon2Hasher
 from appwarden.core.catalog import Catalog
 from appwarden.services.compliance import Compliance, EngineLimits
 from appwarden.services.decisions import DecisionService
+from appwarden.services.notices import NoticeService
 from appwarden.services.ports import Mailer, PasswordHasher
 from appwarden.settings import Settings
 
@@ -27,6 +30,7 @@ class App:
     engine: Compliance
     passwords: PasswordHasher
     mailer: Mailer
+    notices: NoticeService
 
     def close(self) -> None:
         self.store.close()
@@ -41,6 +45,13 @@ def build(settings: Settings, clock: Clock | None = None) -> App:
         catalog,
         EngineLimits(settings.duration("min_lead_time"), settings.duration("max_exemption")),
         DecisionService(id_prefix=secrets.token_hex(3)),
+        requires_notice=settings.flag("enforcement_requires_notice"),
+    )
+    templates = settings.get("notice_templates")
+    renderer = JinjaNoticeRenderer(Path(templates) if templates else None)
+    config = notice_config(settings)
+    notices = NoticeService(
+        engine, renderer, config, transport_factory(settings), message_builder(renderer, config)
     )
     return App(
         settings=settings,
@@ -50,6 +61,7 @@ def build(settings: Settings, clock: Clock | None = None) -> App:
         engine=engine,
         passwords=Argon2Hasher(),
         mailer=SmtpMailer(smtp_config(settings)),
+        notices=notices,
     )
 
 

@@ -24,7 +24,7 @@ class Setting:
     name: str
     default: str
     help: str
-    kind: str = "str"  # str | int | duration | path | bool
+    kind: str = "str"  # str | int | duration | path | bool | secret
 
     @property
     def env(self) -> str:
@@ -80,15 +80,85 @@ SETTINGS: tuple[Setting, ...] = (
         "`auto` marks the session cookie Secure when the request came over HTTPS (directly or "
         "through a proxy that says so); `always` or `never` force it.",
     ),
-    Setting("smtp_host", "", "Mail relay for sign-in links; empty disables e-mail sign-in."),
+    Setting(
+        "smtp_host",
+        "",
+        "Mail relay for sign-in links and notices; empty disables e-mail sign-in, and notices are "
+        "written as .eml files under <home>/outbox.",
+    ),
     Setting("smtp_port", "587", "Port of the mail relay.", "int"),
     Setting("smtp_starttls", "true", "Upgrade the relay connection with STARTTLS.", "bool"),
     Setting("smtp_username", "", "User name for SMTP AUTH; empty sends without AUTH."),
-    Setting("smtp_password", "", "Password for SMTP AUTH (a secret: never logged)."),
+    Setting("smtp_password", "", "Password for SMTP AUTH (a secret: never logged).", "secret"),
     Setting(
         "smtp_ca_file", "", "CA bundle that signs the relay's certificate; empty: system.", "path"
     ),
     Setting("mail_from", "appwarden@localhost", "Sender address of mail AppWarden sends."),
+    # -- notices and campaigns (docs/notices.md) --
+    Setting(
+        "enforcement_requires_notice",
+        "true",
+        "A block_mail verdict denies mail only once an approved, unretracted campaign announced "
+        "that block (policy version and deadline) to the device's owner. Turn off only for a "
+        "deployment that announces blocks outside AppWarden.",
+        "bool",
+    ),
+    Setting("notice_from", "", "From address of notices; empty means `mail_from`."),
+    Setting(
+        "notice_verify_url",
+        "http://127.0.0.1:8470/v1/verify/",
+        "Public base URL of the page where an employee checks a notice (the token is appended).",
+    ),
+    Setting(
+        "notice_templates",
+        "",
+        "A folder of notice templates (<locale>/subject.txt, body.txt, body.html) that override "
+        "or add to the shipped English and Arabic ones.",
+        "path",
+    ),
+    Setting(
+        "notice_test_recipients",
+        "",
+        "Comma-separated addresses that `campaign test` sends to; nothing else receives tests.",
+    ),
+    Setting(
+        "notice_reminders", "P7D,P1D", "Reminders before the deadline (comma-separated durations)."
+    ),
+    Setting(
+        "notice_undo_window",
+        "PT10M",
+        "After approval, how long notices sit cancellable (`campaign undo`) before the first "
+        "leaves.",
+        "duration",
+    ),
+    Setting(
+        "campaign_approval_threshold",
+        "100",
+        "Campaigns reaching more people than this need a second person with the approver role "
+        "(campaigns that announce a block or retract always do).",
+        "int",
+    ),
+    Setting("campaign_canary", "1%", "Size of the first wave: a number of people or a share."),
+    Setting("campaign_waves", "4", "Waves after the canary.", "int"),
+    Setting(
+        "campaign_wave_interval",
+        "PT1H",
+        "Time between waves, during which bounces and replies can halt the campaign.",
+        "duration",
+    ),
+    Setting(
+        "campaign_halt_bounce_rate",
+        "0.05",
+        "Halt before the next wave when more than this share of sent notices bounced.",
+    ),
+    Setting(
+        "campaign_halt_replies",
+        "3",
+        "Halt before the next wave when more replies than this came back.",
+        "int",
+    ),
+    Setting("smtp_rate", "20", "At most this many messages per second to the relay.", "int"),
+    Setting("smtp_timeout", "PT30S", "Timeout of one SMTP conversation step.", "duration"),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
 
@@ -164,7 +234,14 @@ class Settings:
         return Path(raw) if raw else self.home / "appwarden.db"
 
     def as_dict(self) -> dict[str, str]:
-        return dict(self._values)
+        """Every value, secrets masked (safe to log or show)."""
+        return {
+            name: ("********" if _BY_NAME[name].kind == "secret" and value else value)
+            for name, value in self._values.items()
+        }
+
+    def flag(self, name: str) -> bool:
+        return bool(self.get(name))
 
 
 def _read_config(path: Path) -> dict[str, str]:

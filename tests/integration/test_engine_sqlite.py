@@ -13,6 +13,7 @@ from appwarden.core.verdict import Status, TransitionKind
 from appwarden.services.audit import verify
 from appwarden.services.inventory import ImportBatch
 from tests.support.builders import T0, at, device, employee, engine, policy
+from tests.support.notices import announce
 
 TIKTOK = "com.zhiliaoapp.musically"
 
@@ -86,6 +87,7 @@ def test_reassessing_an_unchanged_fleet_yields_no_transitions(compliance):
 
 def test_deadline_passes_and_removal_resolves(compliance):
     seeded(compliance)
+    announce(compliance)
     after = at("2020-07-11T01:00:00Z")
     report = compliance.assess(after)
     kinds = {(t.device, t.kind) for t in report.transitions}
@@ -140,6 +142,7 @@ def test_minimum_lead_time_is_enforced_and_override_is_audited(compliance):
 
 def test_exemption_is_time_boxed_and_two_person(compliance):
     seeded(compliance)
+    announce(compliance)
     now = at("2020-07-12T00:00Z")
     compliance.assess(now)
     with pytest.raises(Exception, match="approver"):
@@ -214,6 +217,7 @@ def test_a_fresh_engine_on_the_same_database_decides_the_same(compliance, tmp_pa
 
 def test_other_process_writes_are_picked_up_by_sync(compliance, tmp_path):
     seeded(compliance)
+    announce(compliance)
     other = engine(tmp_path / "aw.db")
     other.load()
     after = at("2020-07-12T00:00Z")
@@ -223,7 +227,9 @@ def test_other_process_writes_are_picked_up_by_sync(compliance, tmp_path):
     report = compliance.sync()
     # d2 changed; the other engine's assessment (after the deadline) also blocked d1 and p1
     assert report.devices == 3 and not report.reloaded_verdicts
-    assert compliance.decide("eas", "EAS2", after).outcome.effect.value == "deny"
+    # d2 started failing after the campaign: blocked only once a follow-up announces it
+    assert compliance.decide("eas", "EAS2", after).outcome.effect.value == "allow"
+    assert compliance.decide("eas", "EAS1", after).outcome.effect.value == "deny"
     assert compliance.verdicts["tiktok-mail"]["d1"].status is Status.BLOCKED
     assert compliance.sync().entries == 0  # nothing new; own writes are never replayed
     other.store.close()

@@ -1,8 +1,9 @@
 """The issue-2 scenario end to end, through the real `appwarden` entry point and a real server.
 
 A security team writes policies/tiktok-mail.yaml, runs `policy diff`, `policy apply`, `assess`;
-after the deadline `decide` (CLI and GET /v1/decide) answers deny with the policy, the app and
-the deadline; after a check-in without the app the same device is allowed.
+the drafted campaign announces the block (preview, second-person approval, send); after the
+deadline `decide` (CLI and GET /v1/decide) answers deny with the policy, the app and the
+deadline; after a check-in without the app the same device is allowed.
 """
 
 from __future__ import annotations
@@ -19,6 +20,29 @@ FIXTURES = ROOT / "tests" / "fixtures" / "native"
 PUBLISHED = "2020-07-01T16:00:00Z"
 BEFORE = "2020-07-05T00:00:00Z"
 AFTER = "2020-07-11T01:00:01Z"  # one second after 18:00 in Los Angeles on 10 July
+
+
+def announce(team: Path) -> None:
+    """Applying emailed nobody; blocks take effect only once announced (docs/notices.md):
+    the drafted campaign is previewed, approved by a second person, and sent (to .eml files)."""
+    people = {"tester@corp.example": "author", "approver@corp.example": "approver"}
+    for email, role in people.items():
+        assert appwarden(team, "account", "add", "--email", email, "--role", role).returncode == 0
+    [draft] = appwarden_json(team, "campaign", "list")
+    assert draft["status"] == "draft" and draft["recipients"] == 3
+    preview = appwarden_json(team, "campaign", "preview", draft["id"], "--now", PUBLISHED)
+    approve = ("campaign", "approve", draft["id"], "--digest", preview["digest"])
+    refused = appwarden(team, *approve, "--now", PUBLISHED)
+    assert refused.returncode == 6, refused.stderr  # the author never approves their own
+    approved = appwarden_json(
+        team, *approve, "--now", PUBLISHED, APPWARDEN_ACTOR="approver@corp.example"
+    )
+    assert approved["approved"]
+    for send_at in ("2020-07-01T16:11:00Z", "2020-07-01T17:12:00Z", "2020-07-01T18:13:00Z"):
+        appwarden_json(team, "campaign", "send", "--now", send_at)
+    status = appwarden_json(team, "campaign", "status", draft["id"])
+    assert status["enforcement"] == {"armed": 3}
+    assert len(list((team / "outbox").glob("*.eml"))) == 3
 
 
 @pytest.fixture
@@ -63,6 +87,7 @@ def test_scenario_end_to_end(team: Path) -> None:
         PUBLISHED,
     )
     assert applied["version"] == 1 and applied["deadline"] == "2020-07-11T01:00:00Z"
+    announce(team)
 
     summary = appwarden_json(team, "assess", "--now", BEFORE)
     tiktok = summary["policies"]["tiktok-mail"]

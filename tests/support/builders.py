@@ -105,12 +105,13 @@ def shipped_catalog() -> Catalog:
     return _CATALOG
 
 
-def engine(path: Path, min_lead: str = "P7D") -> Compliance:
+def engine(path: Path, min_lead: str = "P7D", requires_notice: bool = True) -> Compliance:
     store = SqliteStore(path)
     return Compliance(
         store,
         shipped_catalog(),
         EngineLimits(parse_duration(min_lead), parse_duration("P180D")),
+        requires_notice=requires_notice,
     )
 
 

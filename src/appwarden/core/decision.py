@@ -112,15 +112,26 @@ def _reason(verdict: Verdict, title: str, status: Status) -> Reason:
     )
 
 
-def outcome_at(verdicts: Iterable[Verdict], titles: Mapping[str, str], instant: float) -> Outcome:
-    """What the device's verdicts mean for mail access at `instant` (epoch seconds)."""
+def outcome_at(
+    verdicts: Iterable[Verdict],
+    titles: Mapping[str, str],
+    instant: float,
+    unarmed: frozenset[str] = frozenset(),
+) -> Outcome:
+    """What the device's verdicts mean for mail access at `instant` (epoch seconds).
+
+    `unarmed` names block_mail policies whose block was never announced to the owner (see
+    core/enforcement.py): they warn as pending and never deny.
+    """
     deny: list[Reason] = []
     warn: list[Reason] = []
     dry: list[Reason] = []
     for v in sorted(verdicts, key=lambda v: v.policy):
         title = titles.get(v.policy, v.policy)
         enforced = v.enforce_at is not None and to_epoch(v.enforce_at) <= instant
-        if enforced and v.action is Action.BLOCK_MAIL:
+        if enforced and v.action is Action.BLOCK_MAIL and v.policy in unarmed:
+            warn.append(_reason(v, title, Status.PENDING))
+        elif enforced and v.action is Action.BLOCK_MAIL:
             deny.append(_reason(v, title, Status.BLOCKED))
         elif enforced and v.action is Action.WARN:
             warn.append(_reason(v, title, Status.OVERDUE))
@@ -149,35 +160,46 @@ class EntryBuilder:
             tuple[object, ...], tuple[Outcome, tuple[float, ...], tuple[Outcome, ...]]
         ] = {}
 
-    def build(self, device: str, verdicts: Iterable[Verdict]) -> Entry:
+    def build(
+        self, device: str, verdicts: Iterable[Verdict], unarmed: frozenset[str] = frozenset()
+    ) -> Entry:
+        """`unarmed`: block_mail policies never announced to this device's owner (they warn)."""
         relevant = [v for v in verdicts if not v.is_plain_compliant]
         if not relevant:
             return Entry(device, ALLOW)
-        key = tuple(
-            sorted(
-                (v.policy, v.version, v.status, v.action, v.findings, v.deadline, v.enforce_at)
-                for v in relevant
-            )
+        key = (
+            tuple(
+                sorted(
+                    (v.policy, v.version, v.status, v.action, v.findings, v.deadline, v.enforce_at)
+                    for v in relevant
+                )
+            ),
+            unarmed,
         )
         timeline = self._timelines.get(key)
         if timeline is None:
-            entry = build_entry(device, relevant, self.titles)
+            entry = build_entry(device, relevant, self.titles, unarmed)
             self._timelines[key] = (entry.first, entry.times, entry.outcomes)
             return entry
         return Entry(device, *timeline)
 
 
-def build_entry(device: str, verdicts: Iterable[Verdict], titles: Mapping[str, str]) -> Entry:
+def build_entry(
+    device: str,
+    verdicts: Iterable[Verdict],
+    titles: Mapping[str, str],
+    unarmed: frozenset[str] = frozenset(),
+) -> Entry:
     relevant = [v for v in verdicts if not v.is_plain_compliant]
     if not relevant:
         return Entry(device, ALLOW)
     times = sorted({to_epoch(v.enforce_at) for v in relevant if v.enforce_at is not None})
-    first = outcome_at(relevant, titles, float("-inf"))
+    first = outcome_at(relevant, titles, float("-inf"), unarmed)
     kept_times: list[float] = []
     kept: list[Outcome] = []
     last = first
     for t in times:
-        outcome = outcome_at(relevant, titles, t)
+        outcome = outcome_at(relevant, titles, t, unarmed)
         if outcome != last:
             kept_times.append(t)
             kept.append(outcome)
@@ -274,6 +296,7 @@ def entries_for_device(
     device: str,
     verdicts: Iterable[Verdict],
     titles: Mapping[str, str],
+    unarmed: frozenset[str] = frozenset(),
 ) -> dict[str, Entry]:
-    entry = build_entry(device, verdicts, titles)
+    entry = build_entry(device, verdicts, titles, unarmed)
     return dict.fromkeys(identity_keys, entry)

@@ -52,6 +52,8 @@ class EventType(StrEnum):
     CAMPAIGN_RETRACTED = "campaign_retracted"
     NOTICE_SENT = "notice_sent"
     NOTICE_BOUNCED = "notice_bounced"
+    NOTICE_REPLIED = "notice_replied"
+    CAMPAIGN_RESUMED = "campaign_resumed"
     # access
     TOKEN_CREATED = "token_created"  # noqa: S105 (an event name, not a secret)
     TOKEN_REVOKED = "token_revoked"  # noqa: S105

@@ -4,18 +4,25 @@ index consistent with each other.
 Every write goes: open a transaction -> write inventory/policy/exemption rows -> assess -> write
 verdicts, transitions and audit events -> commit -> only then update the in-memory fleet index
 and swap in a new decision index. A failed transaction leaves memory untouched.
+
+With `requires_notice` (setting `enforcement_requires_notice`, default on) the decision index is
+built with the armed enforcement records read in the same transaction: a block denies mail only
+once its announcement left (core/enforcement.py). The book of armed records lives in the
+decision service, so every rebuild honours it; campaign steps that arm or disarm records call
+`apply_enforcement` after their commit, and other processes' changes arrive through `sync`.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from appwarden.core.catalog import Catalog
 from appwarden.core.decision import Decision, titles_of
+from appwarden.core.enforcement import EnforcementBook, EnforcementKey
 from appwarden.core.errors import AppWardenError, NotFound
 from appwarden.core.exemptions import Exemption, TargetKind
 from appwarden.core.fleet import FleetIndex, load_device
@@ -30,8 +37,9 @@ from appwarden.services.gc_control import keep_out_of_collections
 from appwarden.services.inventory import ImportBatch, ImportSummary, check_batch, import_batch
 from appwarden.services.policies import PolicyDiff, PolicyService
 from appwarden.services.ports import Progress, Store, UnitOfWork
-from appwarden.services.sync import MAX_ENTRIES, SyncReport, apply_changes
+from appwarden.services.sync import ENFORCEMENT_CHANGE, MAX_ENTRIES, SyncReport, apply_changes
 
+PolicyHook = Callable[[UnitOfWork, FleetIndex, PolicyVersion, str, datetime], None]
 FULL_ASSESSMENT_ABOVE = 500  # re-assess the whole fleet when more devices than this changed
 
 
@@ -53,8 +61,14 @@ class Compliance:
         catalog: Catalog,
         limits: EngineLimits,
         decisions: DecisionService | None = None,
+        *,
+        requires_notice: bool = True,
     ) -> None:
         self.store = store
+        self.requires_notice = requires_notice
+        # called inside the transaction of every policy apply that made a new version
+        # (notices: it drafts a campaign; applying a policy never emails anyone by itself)
+        self.policy_hooks: list[PolicyHook] = []
         self.catalog = catalog
         self.limits = limits
         self.fleet = FleetIndex()
@@ -78,6 +92,7 @@ class Compliance:
             uow.inventory.load_fleet(fleet, progress)
             verdicts = by_policy(uow.verdicts.all())
             titles = titles_of(s.version for s in uow.policies.active())
+            self._load_book(uow)
             self.fleet = fleet
             self.verdicts = verdicts
             self.decisions.rebuild(fleet, self._all_verdicts(), titles)
@@ -94,6 +109,8 @@ class Compliance:
                 if head <= self.change_seq:
                     return SyncReport()
                 entries = uow.changes.since(self.change_seq, MAX_ENTRIES)
+                if any(kind == ENFORCEMENT_CHANGE for _, kind, _ in entries):
+                    self._load_book(uow)
                 if len(entries) >= MAX_ENTRIES:
                     full = True
                 else:
@@ -107,6 +124,35 @@ class Compliance:
 
     def _titles(self, uow: UnitOfWork) -> dict[str, str]:
         return titles_of(s.version for s in uow.policies.active())
+
+    def _load_book(self, uow: UnitOfWork) -> None:
+        """Re-read the armed enforcement; none when blocks need no announcement."""
+        armed = uow.campaigns.armed_keys() if self.requires_notice else None
+        self.decisions.book = EnforcementBook(armed) if armed is not None else None
+
+    def apply_enforcement(
+        self, armed: Iterable[EnforcementKey] = (), disarmed: Iterable[EnforcementKey] = ()
+    ) -> None:
+        """After a commit that armed or disarmed enforcement: update the book and re-derive the
+        decisions of the devices concerned (no assessment, no database read)."""
+        armed, disarmed = list(armed), list(disarmed)
+        keys = sorted({k[0] for k in armed} | {k[0] for k in disarmed})
+        if not keys:
+            return
+        with self.lock:
+            book = self.decisions.book
+            if book is not None:
+                book.arm(armed)
+                book.disarm(disarmed)
+            by_device: dict[str, list[Verdict]] = {k: [] for k in keys}
+            for verdicts in self.verdicts.values():
+                for key in keys:
+                    found = verdicts.get(key)
+                    if found is not None:
+                        by_device[key].append(found)
+            with self.store.read() as uow:
+                titles = self._titles(uow)
+            self.decisions.update_devices(self.fleet, keys, by_device, titles)
 
     def _all_verdicts(self) -> Iterator[Verdict]:
         for verdicts in self.verdicts.values():
@@ -133,6 +179,7 @@ class Compliance:
                     uow, self.fleet, now, trigger, actor, self.verdicts if self.loaded else None
                 )
                 titles = self._titles(uow)
+                self._load_book(uow)
             self._remember(report)
             if self.loaded:  # same policies: only devices whose verdicts changed need new entries
                 self._update_entries(report.changed_devices, titles)
@@ -191,7 +238,11 @@ class Compliance:
                     override_lead_reason,
                     previous=self.verdicts if self.loaded else None,
                 )
+                if report is not None:
+                    for hook in self.policy_hooks:
+                        hook(uow, self.fleet, version, actor, now)
                 titles = self._titles(uow)
+                self._load_book(uow)
             if report is not None:
                 self._remember(report)
                 self.decisions.rebuild(self.fleet, self._all_verdicts(), titles)
@@ -211,6 +262,7 @@ class Compliance:
                     self.verdicts if self.loaded else None,
                 )
                 titles = self._titles(uow)
+                self._load_book(uow)
             self._remember(report)
             self.decisions.rebuild(self.fleet, self._all_verdicts(), titles)
             return report

@@ -1,9 +1,15 @@
-"""The decision service: owns the current decision index and swaps it atomically."""
+"""The decision service: owns the current decision index and swaps it atomically.
+
+It also holds the `EnforcementBook` (core/enforcement.py) that every rebuild and update uses:
+with a book (the setting `enforcement_requires_notice`, on by default), a block_mail verdict
+denies only when its block was announced by an approved campaign; with none, every block_mail
+verdict denies at its deadline. Whoever builds entries goes through here, so none can forget it.
+"""
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 from appwarden.core.decision import (
     Decision,
@@ -11,9 +17,12 @@ from appwarden.core.decision import (
     Entry,
     EntryBuilder,
 )
+from appwarden.core.enforcement import EnforcementBook
 from appwarden.core.fleet import FleetIndex
 from appwarden.core.verdict import Verdict
 from appwarden.services.gc_control import gc_paused, keep_out_of_collections
+
+_NONE: frozenset[str] = frozenset()
 
 
 def device_identity_keys(fleet: FleetIndex, slot: int) -> tuple[str, ...]:
@@ -26,6 +35,7 @@ class DecisionService:
         self.index = DecisionIndex({}, 0)
         self.id_prefix = id_prefix
         self._ids = itertools.count(1)
+        self.book: EnforcementBook | None = None  # set by the engine when notices are required
 
     # -- the hot path ----------------------------------------------------------------------------
     def decide(self, identity: str, now: float) -> Decision:
@@ -56,7 +66,8 @@ class DecisionService:
         with gc_paused():
             for slot in fleet.live:
                 key = fleet.keys[slot]
-                entry = builder.build(key, by_device.get(key, ()))
+                mine = by_device.get(key, ())
+                entry = builder.build(key, mine, self._unarmed(mine))
                 for identity in device_identity_keys(fleet, slot):
                     entries[identity] = entry
         self.index = DecisionIndex(entries, self.index.revision + 1)
@@ -79,8 +90,13 @@ class DecisionService:
             slot = fleet.slot_of.get(key)
             if slot is None or slot not in fleet.live:
                 continue
-            entry = builder.build(key, verdicts_by_device.get(key, ()))
+            mine = list(verdicts_by_device.get(key, ()))
+            entry = builder.build(key, mine, self._unarmed(mine))
             for identity in device_identity_keys(fleet, slot):
                 changes[identity] = entry
         if changes:
             self.index = self.index.updated(changes, self.index.revision + 1)
+
+    def _unarmed(self, verdicts: Sequence[Verdict]) -> frozenset[str]:
+        book = self.book
+        return _NONE if book is None or not verdicts else book.unarmed_policies(verdicts)

@@ -11,12 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from appwarden.core.decision import titles_of
+from appwarden.core.enforcement import CHANGE_KIND
 from appwarden.core.fleet import FleetIndex, load_device
 from appwarden.core.verdict import Verdict, by_policy
 from appwarden.services.decisions import DecisionService, device_identity_keys
 from appwarden.services.ports import UnitOfWork
 
 GLOBAL_KINDS = frozenset({"policy", "exemption", "attestation"})
+ENFORCEMENT_CHANGE = CHANGE_KIND  # a device's announced block was armed or disarmed
 MAX_ENTRIES = 100_000  # beyond this, reload everything
 
 
@@ -89,6 +91,15 @@ def apply_changes(
             for verdict in per_device[key]:
                 verdicts.setdefault(verdict.policy, {})[key] = verdict
         decisions.update_devices(fleet, devices, per_device, titles, old_identities)
-    report.devices = len(devices)
+    rederive = {k for _, kind, k in entries if kind == ENFORCEMENT_CHANGE} - devices
+    if rederive and not everything:
+        # armed or disarmed elsewhere: same verdicts, new decisions (the book was reloaded)
+        decisions.update_devices(
+            fleet,
+            rederive,
+            {k: [p[k] for p in verdicts.values() if k in p] for k in rederive},
+            titles,
+        )
+    report.devices = len(devices | rederive)
     report.employees = len(employees)
     return report

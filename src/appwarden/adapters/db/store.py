@@ -11,6 +11,7 @@ from pathlib import Path
 
 from appwarden.adapters.db.access_repo import SqliteAccounts, SqliteExemptions, SqliteTokens
 from appwarden.adapters.db.audit_repo import SqliteAudit
+from appwarden.adapters.db.campaign_repo import SqliteCampaigns
 from appwarden.adapters.db.connection import connect, migrate
 from appwarden.adapters.db.console_reads import SqliteConsoleReads
 from appwarden.adapters.db.console_repo import (
@@ -20,6 +21,7 @@ from appwarden.adapters.db.console_repo import (
     SqliteSessions,
 )
 from appwarden.adapters.db.inventory_repo import AppIds, SqliteInventory
+from appwarden.adapters.db.outbox_repo import SqliteOutbox
 from appwarden.adapters.db.policy_repo import SqlitePolicies
 from appwarden.adapters.db.verdict_repo import SqliteVerdicts
 from appwarden.core.errors import AppWardenError, StorageError
@@ -69,6 +71,8 @@ class SqliteUnitOfWork:
         self.proposals = SqliteProposals(conn)
         self.exemption_requests = SqliteExemptionRequests(conn)
         self.console = SqliteConsoleReads(conn)
+        self.campaigns = SqliteCampaigns(conn, self.changes)
+        self.outbox = SqliteOutbox(conn)
 
     def __enter__(self) -> SqliteUnitOfWork:
         return self

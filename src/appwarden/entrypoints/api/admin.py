@@ -318,7 +318,7 @@ def _endpoint(
                 result = await handler(app, request, who)
             else:
                 result = await run_in_threadpool(handler, app, request, who)
-            return JSONResponse(result)
+            return result if isinstance(result, Response) else JSONResponse(result)
         except Exception as exc:  # mapped to a status in one table
             status, body = error_body(exc)
             if status == 500:
@@ -348,9 +348,15 @@ def create_api(app: App, extra: list[Route] | None = None) -> Starlette:
     async def openapi(_request: Request) -> Response:
         return JSONResponse(spec)
 
-    routes = [Route("/healthz", healthz), Route("/openapi.json", openapi)]
+    from appwarden.entrypoints.api.campaign_routes import verify_page
+
+    routes = [Route("/healthz", healthz), Route("/openapi.json", openapi), verify_page(app)]
     routes += [
         Route(doc.path, _endpoint(app, doc, handler), methods=[doc.method])
         for doc, handler in ROUTES
     ]
     return Starlette(routes=routes + (extra or []))
+
+
+# Route modules of later features register themselves through `route` when imported.
+from appwarden.entrypoints.api import campaign_routes  # noqa: E402,F401

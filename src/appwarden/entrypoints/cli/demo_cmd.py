@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+from datetime import datetime
 from importlib import resources
 from pathlib import Path
 from typing import Annotated
@@ -10,6 +12,7 @@ import typer
 
 from appwarden.adapters.demo_fleet import DemoShape, generate
 from appwarden.adapters.policy_files import read_policy_file
+from appwarden.bootstrap import App
 from appwarden.core.errors import Conflict
 from appwarden.core.timeutil import parse_instant
 from appwarden.entrypoints.cli.context import STATE, engine_loaded, out, progress_bar
@@ -17,10 +20,14 @@ from appwarden.entrypoints.cli.render import breakdown_table
 from appwarden.entrypoints.cli.serve_cmd import run_server
 from appwarden.entrypoints.views import assessment_dict
 from appwarden.services.access import create_token
+from appwarden.services.accounts import save_account
 from appwarden.services.inventory import ImportBatch
+from appwarden.services.notices import Actor
 
 DEMO_CLOCK = "2020-07-01T16:00:00Z"  # 9:00 in California, nine days before the seed deadline
 DEMO_MARKER = ".demo"
+DEMO_AUTHOR = "author@demo.example"  # drafts (applies the policy)
+DEMO_APPROVER = "approver@demo.example"  # the second person who approves the notices
 
 
 def _write_settings(home: Path, lines: dict[str, str]) -> None:
@@ -73,6 +80,7 @@ def demo(
     if fresh:
         for suffix in ("", "-wal", "-shm"):
             Path(str(settings.database) + suffix).unlink(missing_ok=True)
+        shutil.rmtree(home / "outbox", ignore_errors=True)
     home.mkdir(parents=True, exist_ok=True)
     marker.write_text(f"seed={seed} employees={employees}\n", encoding="utf-8")
     _write_settings(home, {"clock": DEMO_CLOCK})
@@ -95,9 +103,13 @@ def demo(
             bar.advance(task)
         task = bar.add_task("importing", total=len(batch.devices))
         app.engine.import_inventory(batch, "demo", now, progress=lambda n: bar.advance(task, n))
+    with app.store.unit_of_work() as uow:
+        save_account(uow, DEMO_AUTHOR, "author", "demo", now, "Demo Author")
+        save_account(uow, DEMO_APPROVER, "approver", "demo", now, "Demo Approver")
     parsed = read_policy_file(policy_file)
-    app.engine.apply_policy(parsed.policy, parsed.source, "demo", "seed scenario", now)
+    app.engine.apply_policy(parsed.policy, parsed.source, DEMO_AUTHOR, "seed scenario", now)
     report = app.engine.assess(now, "demo", "demo")
+    _announce(app, now)
     with app.store.unit_of_work() as uow:
         _, admin = create_token(uow, "demo admin", "admin", "demo", now)
         _, gateway = create_token(uow, "demo gateway", "gateway", "demo", now)
@@ -114,6 +126,32 @@ def demo(
             settings.raw("decision_host"),
             int(settings.raw("decision_port")),
         )
+
+
+def _announce(app: App, now: datetime) -> None:
+    """Draft -> preview -> second-person approval -> waves, replaying the send times."""
+    drafts = [c for c in app.notices.list_campaigns("tiktok-mail") if c.status.value == "draft"]
+    if not drafts:
+        return
+    preview = app.notices.preview(drafts[0].id, DEMO_AUTHOR, now)
+    result = app.notices.approve(drafts[0].id, Actor(DEMO_APPROVER, True), now, preview.digest)
+    config = app.notices.config
+    start = now + config.undo_window
+    sent = 0
+    for wave in range(result.campaign.waves + 1):
+        _, report = app.notices.tick(start + config.wave_interval * wave)
+        sent += report.sent
+    transport = app.notices.transport()
+    where = transport.name
+    if where.startswith("file://"):
+        where = f"{where} (.eml files: no SMTP relay is configured; set smtp_host to use one)"
+    out.print(
+        f"\nNotices: campaign [bold]{result.campaign.id}[/] drafted by {DEMO_AUTHOR}, previewed "
+        f"({preview.radius.people} people, digest {preview.digest[:12]}), approved by "
+        f"{DEMO_APPROVER}, sent in {result.campaign.waves} wave(s) after the "
+        f"{config.undo_window} undo window: {sent} message(s) to {where}. "
+        "Blocks take effect at the deadline only for devices whose owner was told."
+    )
 
 
 def _print_intro(summary: dict[str, object], secrets: Path) -> None:
@@ -136,6 +174,7 @@ def _print_intro(summary: dict[str, object], secrets: Path) -> None:
         f"appwarden decide --device {pending}",
         f"appwarden decide --device {pending} --now 2020-07-11T01:00:01Z   # after the deadline",
         "appwarden policy diff policies/tiktok-mail.yaml",
+        "appwarden campaign list",
         "appwarden audit verify",
         f'curl -H "Authorization: Bearer $(grep gateway {secrets} | cut -d= -f2)" '
         f"'http://127.0.0.1:8471/v1/decide?device={pending}'",

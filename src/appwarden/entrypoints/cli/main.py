@@ -14,6 +14,7 @@ from appwarden.entrypoints.cli import (
     account_cmd,
     assess_cmd,
     audit_cmd,
+    campaign_cmd,
     demo_cmd,
     exempt_cmd,
     inventory_cmd,
@@ -74,6 +75,7 @@ app.add_typer(audit_cmd.app, name="audit")
 app.add_typer(token_cmd.app, name="token")
 app.add_typer(account_cmd.app, name="account")
 account_cmd.app.command("set-password")(password_cmd.set_password)
+app.add_typer(campaign_cmd.app, name="campaign")
 app.command()(serve_cmd.serve)
 
 

@@ -1,0 +1,1 @@
+"""Mail adapters: message building, SMTP relay transport, file sink."""
