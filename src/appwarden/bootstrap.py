@@ -9,8 +9,13 @@ from pathlib import Path
 from appwarden.adapters.catalog_file import load_catalog
 from appwarden.adapters.clock import Clock, clock_from_setting
 from appwarden.adapters.db import SqliteStore
-from appwarden.adapters.mail.wiring import message_builder, notice_config, transport_factory
-from appwarden.adapters.mail_smtp import SmtpConfig, SmtpMailer
+from appwarden.adapters.mail.wiring import (
+    message_builder,
+    notice_config,
+    smtp_config,
+    transport_factory,
+)
+from appwarden.adapters.mail_smtp import SmtpMailer
 from appwarden.adapters.notice_templates import JinjaNoticeRenderer
 from appwarden.adapters.passwords import Argon2Hasher
 from appwarden.core.catalog import Catalog
@@ -60,18 +65,6 @@ def build(settings: Settings, clock: Clock | None = None) -> App:
         clock=clock or clock_from_setting(settings.raw("clock")),
         engine=engine,
         passwords=Argon2Hasher(),
-        mailer=SmtpMailer(smtp_config(settings)),
+        mailer=SmtpMailer(smtp_config(settings), settings.raw("mail_from")),
         notices=notices,
-    )
-
-
-def smtp_config(settings: Settings) -> SmtpConfig:
-    return SmtpConfig(
-        host=settings.raw("smtp_host"),
-        port=int(settings.raw("smtp_port")),
-        starttls=bool(settings.get("smtp_starttls")),
-        username=settings.raw("smtp_username"),
-        password=settings.raw("smtp_password"),
-        sender=settings.raw("mail_from"),
-        ca_file=settings.get("smtp_ca_file"),
     )

@@ -62,6 +62,13 @@ SETTINGS: tuple[Setting, ...] = (
         "duration",
     ),
     Setting("log_level", "info", "debug, info, warning or error."),
+    Setting(
+        "notice_interval",
+        "PT15S",
+        "How often the server runs the notice machinery: due waves, reminders, blocked and "
+        "restored notices, retries.",
+        "duration",
+    ),
     # -- console and self-service page (docs/console.md) -----------------------------------------
     Setting(
         "console_url",

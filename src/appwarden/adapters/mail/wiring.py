@@ -49,13 +49,13 @@ def notice_config(settings: Settings) -> NoticeConfig:
     )
 
 
-def transport_factory(settings: Settings) -> Callable[[], MailTransport]:
+def smtp_config(settings: Settings) -> SmtpConfig | None:
+    """The relay from settings (shared by notices and sign-in links); None when none is set."""
     host = settings.raw("smtp_host").strip()
     if not host:
-        folder = settings.home / "outbox"
-        return lambda: FileSinkTransport(folder)
+        return None
     ca = settings.raw("smtp_ca_file")
-    config = SmtpConfig(
+    return SmtpConfig(
         host=host,
         port=int(settings.get("smtp_port")),
         starttls=settings.flag("smtp_starttls"),
@@ -65,6 +65,13 @@ def transport_factory(settings: Settings) -> Callable[[], MailTransport]:
         timeout=settings.duration("smtp_timeout").total_seconds(),
         rate=float(settings.get("smtp_rate")),
     )
+
+
+def transport_factory(settings: Settings) -> Callable[[], MailTransport]:
+    config = smtp_config(settings)
+    if config is None:
+        folder = settings.home / "outbox"
+        return lambda: FileSinkTransport(folder)
     return lambda: SmtpTransport(config)
 
 

@@ -80,10 +80,16 @@ async def serve_forever(app: App, host: str, port: int, dhost: str, dport: int) 
     def assess() -> None:
         app.engine.assess(app.clock.now().replace(microsecond=0), "scheduled", "system")
 
+    notice_every = app.settings.duration("notice_interval").total_seconds()
+
+    def notices() -> None:
+        app.notices.tick(app.clock.now().replace(microsecond=0))
+
     jobs = [
         asyncio.create_task(_every(5.0, lambda: auth.replace(gateway_hashes(app)), "tokens")),
         asyncio.create_task(_every(1.0, app.engine.sync, "sync")),  # writes by other processes
         asyncio.create_task(_every(max(interval, 5.0), assess, "assessment")),
+        asyncio.create_task(_every(max(notice_every, 1.0), notices, "notices")),
     ]
     err.print(f"admin API  http://{host}:{port}   (token required; /healthz, /openapi.json)")
     err.print(f"console    http://{host}:{port}/console/   employees: /me")
