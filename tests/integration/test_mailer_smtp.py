@@ -49,7 +49,8 @@ def test_sends_over_starttls_with_auth(certificate):
             ),
             "appwarden@corp.example",
         )
-        mailer.send(OutgoingMail("ana@corp.example", "Sign in", "text body", "<p>html</p>"))
+        long_html = "<p>" + "word " * 400 + "</p>"  # one long line, as HTML often is
+        mailer.send(OutgoingMail("ana@corp.example", "Sign in", "text body", long_html))
     finally:
         controller.stop()
     assert len(sink.messages) == 1

@@ -7,6 +7,7 @@ or a given CA, AUTH when a user name is set, errors that name the relay but neve
 from __future__ import annotations
 
 from email.message import EmailMessage
+from email.policy import SMTP
 from email.utils import make_msgid
 
 from appwarden.adapters.mail.smtp import SmtpConfig, SmtpTransport
@@ -34,7 +35,8 @@ class SmtpMailer:
             raise MailUnavailable("no mail relay is configured (set APPWARDEN_SMTP_HOST)")
         transport = SmtpTransport(self.config)
         try:
-            transport.send(self.sender, mail.to, self.message(mail).as_bytes())
+            # CRLF line endings: smtplib passes bytes through as they are
+            transport.send(self.sender, mail.to, self.message(mail).as_bytes(policy=SMTP))
         except DeliveryError as exc:
             raise MailUnavailable(str(exc)) from None
         finally:
