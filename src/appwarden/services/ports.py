@@ -294,6 +294,33 @@ class Changes(ChangeRecorder, Protocol):
 
     def head(self) -> int: ...
     def since(self, seq: int, limit: int = 100_000) -> list[tuple[int, str, str]]: ...
+@dataclass(frozen=True, slots=True)
+class LoggedDecision:
+    """One decision-log row, identities already masked."""
+
+    decision_id: str
+    at: str  # ISO 8601 UTC
+    revision: int
+    protocol: str
+    identity: str
+    user: str
+    device: str
+    allow: bool
+    result: str
+    code: str
+    policies: tuple[str, ...]
+
+
+class DecisionRecords(Protocol):
+    def append(self, rows: Sequence[LoggedDecision]) -> None: ...
+    def tail(
+        self,
+        after_seq: int = 0,
+        limit: int = 50,
+        result: str | None = None,
+        policy: str | None = None,
+    ) -> list[dict[str, Any]]: ...
+    def prune(self, before_iso: str) -> int: ...
 
 
 class Campaigns(Protocol):
@@ -428,6 +455,7 @@ class UnitOfWork(Protocol):
     def campaigns(self) -> Campaigns: ...
     @property
     def outbox(self) -> Outbox: ...
+    def decision_log(self) -> DecisionRecords: ...
 
 
 class Store(Protocol):

@@ -38,6 +38,7 @@ KEPT_HEADERS = frozenset(
         b"x-device-id",
         b"x-client-fingerprint",
         b"x-client-verify",
+        b"x-original-user",
         b"content-type",
         b"x-forwarded-for",
     }

@@ -1,0 +1,71 @@
+"""The decision log table (migration 0200): batched appends, tail reads, pruning."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from typing import Any
+
+from appwarden.services.ports import LoggedDecision
+
+_COLUMNS = (
+    "decision_id, at, revision, protocol, identity, user, device, allow, result, code, policies"
+)
+
+
+class SqliteDecisionLog:
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def append(self, rows: Sequence[LoggedDecision]) -> None:
+        self.conn.executemany(
+            f"INSERT INTO decision_log ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",  # noqa: S608
+            [
+                (
+                    r.decision_id,
+                    r.at,
+                    r.revision,
+                    r.protocol,
+                    r.identity,
+                    r.user,
+                    r.device,
+                    int(r.allow),
+                    r.result,
+                    r.code,
+                    ",".join(r.policies),
+                )
+                for r in rows
+            ],
+        )
+
+    def tail(
+        self,
+        after_seq: int = 0,
+        limit: int = 50,
+        result: str | None = None,
+        policy: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """The last `limit` rows after `after_seq`, oldest first."""
+        where = ["seq > ?"]
+        args: list[Any] = [after_seq]
+        if result:
+            where.append("result = ?")
+            args.append(result)
+        if policy:
+            where.append("(',' || policies || ',') LIKE ?")
+            args.append(f"%,{policy},%")
+        sql = (
+            f"SELECT seq, {_COLUMNS} FROM decision_log WHERE {' AND '.join(where)}"  # noqa: S608
+            " ORDER BY seq DESC LIMIT ?"
+        )
+        args.append(limit)
+        rows = self.conn.execute(sql, args).fetchall()
+        names = ["seq", *(c.strip() for c in _COLUMNS.split(","))]
+        out = [dict(zip(names, row, strict=True)) for row in reversed(rows)]
+        for row in out:
+            row["allow"] = bool(row["allow"])
+            row["policies"] = [p for p in row["policies"].split(",") if p]
+        return out
+
+    def prune(self, before_iso: str) -> int:
+        return self.conn.execute("DELETE FROM decision_log WHERE at < ?", (before_iso,)).rowcount
