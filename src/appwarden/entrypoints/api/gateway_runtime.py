@@ -193,6 +193,8 @@ class GatewayRuntime:
                 await task
         for server in self._servers:
             server.close()
+        self.postfix_stats.close_all()
+        for server in self._servers:
             with contextlib.suppress(Exception):
                 await server.wait_closed()
         await self.flush()

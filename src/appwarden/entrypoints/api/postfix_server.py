@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from appwarden.core.gateways.identify import postfix_ask
 from appwarden.core.gateways.messages import ascii_line
@@ -25,6 +25,11 @@ IDLE_S = 300.0
 class PostfixStats:
     refused: int = 0
     protocol_errors: int = 0
+    open: set[asyncio.Transport] = field(default_factory=set)
+
+    def close_all(self) -> None:
+        for transport in list(self.open):
+            transport.abort()
 
 
 def postfix_action(service: GatewayService, attrs: dict[str, str]) -> str:
@@ -58,6 +63,7 @@ class PolicyProtocol(asyncio.Protocol):
             transport.close()
             return
         self.transport = transport
+        self.stats.open.add(transport)
         self._touch()
 
     def _touch(self) -> None:
@@ -87,6 +93,8 @@ class PolicyProtocol(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:  # noqa: ARG002
         if self._idle is not None:
             self._idle.cancel()
+        if self.transport is not None:
+            self.stats.open.discard(self.transport)
 
 
 async def start_postfix_server(
