@@ -34,7 +34,7 @@ def wait_port(port: int, host: str = "127.0.0.1", timeout: float = 15.0) -> None
 def read_pid(path: Path, timeout: float = 10.0) -> int:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        with contextlib.suppress(OSError, ValueError):
+        with contextlib.suppress(OSError, ValueError, IndexError):
             return int(path.read_text().split()[0])
         time.sleep(0.02)
     raise TimeoutError(f"no pid in {path}")

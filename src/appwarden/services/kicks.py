@@ -33,6 +33,12 @@ class Kicker:
         self._index: DecisionIndex | None = None
         self._base: Mapping[str, Entry] | None = None
         self._overlay: Mapping[str, Entry | None] = {}
+        self._last_now = float("-inf")
+
+    @property
+    def last_seen(self) -> float:
+        """The instant of the last `due()` call."""
+        return self._last_now
 
     def next_wake(self) -> float | None:
         return self._heap[0][0] if self._heap else None
@@ -40,6 +46,10 @@ class Kicker:
     def due(self, index: DecisionIndex, now: float) -> list[str]:
         """Logins to kick now: owners of devices whose block started since the last call."""
         started: list[str] = []
+        if now < self._last_now:  # the clock went back (a replayed clock): start over, quietly
+            self._index = self._base = None
+            self.denied.clear()
+        self._last_now = now
         if index is not self._index:
             started += self._scan(index, now)
         heap = self._heap

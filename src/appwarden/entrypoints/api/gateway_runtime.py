@@ -168,7 +168,11 @@ class GatewayRuntime:
         clock = self.app.clock
         while True:
             now = clock.epoch()
-            logins = await asyncio.to_thread(self.kicker.due, decisions.index, now)
+            try:
+                logins = await asyncio.to_thread(self.kicker.due, decisions.index, now)
+            except Exception:
+                log.exception("kicker failed; retrying")
+                logins = []
             for login in logins:
                 await self._kick_one(login)
             wake = self.kicker.next_wake()
