@@ -65,8 +65,7 @@ class AppWardenServer:
         router = build_router(self.app, auth, self.runtime)
 
         def factory() -> HttpProtocol:
-            protocol = _Tracked(router, self._transports)
-            return protocol
+            return _Tracked(router, self._transports)
 
         loop = asyncio.get_running_loop()
         self._server = await loop.create_server(factory, "127.0.0.1", self.port)

@@ -24,7 +24,7 @@ from tests.integration.gateways.pki import Pki
 from tests.support.servers import free_port, read_pid, run, start_daemon, stop_pid, wait_port
 
 USERS = ("alice", "bob", "carol", "erin")  # erin is unknown to AppWarden
-PASSWORD = "secret"  # noqa: S105 (test accounts on loopback)
+PASSWORD = "secret"
 
 
 @dataclass
@@ -169,6 +169,8 @@ smtpd_relay_restrictions = permit_sasl_authenticated, reject
 smtpd_reject_unlisted_recipient = no
 smtp_dns_support_level = disabled
 in_flow_delay = 0
+alias_maps =
+alias_database =
 {snippet}"""
     )
     master = []
