@@ -78,5 +78,7 @@ def run(argv: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
 def start_daemon(argv: list[str], log: Path, timeout: float = 60) -> tuple[int, str]:
     """Run a command that daemonizes; its output goes to `log` (a pipe would never close)."""
     with log.open("ab") as out:
-        done = subprocess.run(argv, stdout=out, stderr=subprocess.STDOUT, timeout=timeout, check=False)
+        done = subprocess.run(
+            argv, stdout=out, stderr=subprocess.STDOUT, timeout=timeout, check=False
+        )
     return done.returncode, log.read_text(errors="replace")[-2000:]

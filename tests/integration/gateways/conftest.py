@@ -75,7 +75,9 @@ def baseline(aw: AppWardenServer, pki: Pki) -> None:
     from appwarden.services.inventory import ImportBatch
 
     engine.import_inventory(
-        ImportBatch("test", "baseline", [], scenario.baseline(pki.fingerprints)), "tests", scenario.AFTER
+        ImportBatch("test", "baseline", [], scenario.baseline(pki.fingerprints)),
+        "tests",
+        scenario.AFTER,
     )
 
 
@@ -87,11 +89,16 @@ def dovecot(stack_dir: Path, aw: AppWardenServer) -> Iterator[stack.Daemon]:
 
 
 @pytest.fixture(scope="session")
-def postfix(stack_dir: Path, aw: AppWardenServer, dovecot: stack.Daemon, pki: Pki) -> Iterator[stack.Daemon]:
+def postfix(
+    stack_dir: Path, aw: AppWardenServer, dovecot: stack.Daemon, pki: Pki
+) -> Iterator[stack.Daemon]:
     daemon = stack.start_postfix(stack_dir / "postfix", aw.postfix_port, dovecot.ports["auth"], pki)
     yield daemon
     etc = stack_dir / "postfix" / "etc"
-    start_daemon(["script", "-qc", f"postfix -c {etc} stop", "/dev/null"], stack_dir / "postfix" / "start.log")
+    start_daemon(
+        ["script", "-qc", f"postfix -c {etc} stop", "/dev/null"],
+        stack_dir / "postfix" / "start.log",
+    )
     daemon.stop()
 
 
@@ -120,7 +127,9 @@ def sogo(stack_dir: Path, dovecot: stack.Daemon) -> Iterator[stack.Daemon]:
 
 
 @pytest.fixture(scope="session")
-def nginx(stack_dir: Path, aw: AppWardenServer, sogo: stack.Daemon, pki: Pki) -> Iterator[stack.Daemon]:
+def nginx(
+    stack_dir: Path, aw: AppWardenServer, sogo: stack.Daemon, pki: Pki
+) -> Iterator[stack.Daemon]:
     backend = f"http://127.0.0.1:{sogo.ports['http']}"
     daemon = stack.start_nginx(
         stack_dir / "nginx", aw.port, aw.token, backend, "/SOGo/Microsoft-Server-ActiveSync", pki

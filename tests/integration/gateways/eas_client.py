@@ -12,7 +12,9 @@ from appwarden.core.gateways.eas import encode_eas_query
 PATH = "/SOGo/Microsoft-Server-ActiveSync"
 # WBXML 1.3, public id 1, UTF-8, no string table; switch to code page 7 (FolderHierarchy);
 # <FolderSync><SyncKey>0</SyncKey></FolderSync>
-FOLDER_SYNC = bytes([0x03, 0x01, 0x6A, 0x00, 0x00, 0x07, 0x56, 0x52, 0x03]) + b"0" + bytes([0x00, 0x01, 0x01])
+FOLDER_SYNC = (
+    bytes([0x03, 0x01, 0x6A, 0x00, 0x00, 0x07, 0x56, 0x52, 0x03]) + b"0" + bytes([0x00, 0x01, 0x01])
+)
 
 
 @dataclass
@@ -43,14 +45,22 @@ def request(
         "Content-Type": "application/vnd.ms-sync.wbxml",
     }
     try:
-        conn.request(method, PATH + (f"?{query}" if query else ""), body=body or None, headers=headers)
+        conn.request(
+            method, PATH + (f"?{query}" if query else ""), body=body or None, headers=headers
+        )
         resp = conn.getresponse()
         return EasResponse(resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read())
     finally:
         conn.close()
 
 
-def folder_sync(port: int, device: str, user: str = "alice", encoded: bool = False, tls: ssl.SSLContext | None = None) -> EasResponse:
+def folder_sync(
+    port: int,
+    device: str,
+    user: str = "alice",
+    encoded: bool = False,
+    tls: ssl.SSLContext | None = None,
+) -> EasResponse:
     if encoded:
         query = encode_eas_query(device, "Android", 9, user)
     else:

@@ -26,9 +26,20 @@ class Pki:
 
 def _issue(d: Path, name: str, subject: str, ca: str = "ca", server: bool = False) -> None:
     _openssl("ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", str(d / f"{name}.key"))
-    _openssl("req", "-new", "-key", str(d / f"{name}.key"), "-subj", subject, "-out", str(d / f"{name}.csr"))
+    _openssl(
+        "req",
+        "-new",
+        "-key",
+        str(d / f"{name}.key"),
+        "-subj",
+        subject,
+        "-out",
+        str(d / f"{name}.csr"),
+    )
     ext = d / f"{name}.ext"
-    ext.write_text("subjectAltName=DNS:localhost,IP:127.0.0.1\n" if server else "extendedKeyUsage=clientAuth\n")
+    ext.write_text(
+        "subjectAltName=DNS:localhost,IP:127.0.0.1\n" if server else "extendedKeyUsage=clientAuth\n"
+    )
     _openssl(
         "x509", "-req", "-in", str(d / f"{name}.csr"), "-CA", str(d / f"{ca}.pem"),
         "-CAkey", str(d / f"{ca}.key"), "-CAcreateserial", "-days", "30",

@@ -40,9 +40,7 @@ def employees() -> list[Employee]:
     ]
 
 
-def device(
-    key: str, owner: str, apps: list[str], eas: str, imap: str, cert: str = ""
-) -> Device:
+def device(key: str, owner: str, apps: list[str], eas: str, imap: str, cert: str = "") -> Device:
     return Device(
         key=key,
         platform=Platform.ANDROID,
@@ -56,7 +54,9 @@ def device(
 
 def baseline(fingerprints: dict[str, str]) -> list[Device]:
     return [
-        device("dev-alice", "alice@corp.test", [], "GOODDEVICE1", "GOODIMAP1", fingerprints["good"]),
+        device(
+            "dev-alice", "alice@corp.test", [], "GOODDEVICE1", "GOODIMAP1", fingerprints["good"]
+        ),
         device("dev-bob", "bob@corp.test", [TIKTOK], "BADDEVICE1", "BADIMAP1", fingerprints["bad"]),
         device("dev-carol", "carol@corp.test", [WECHAT], "REPORTDEVICE1", "REPORTIMAP1"),
     ]

@@ -56,7 +56,9 @@ def start_nginx(d: Path, aw_port: int, token: str, backend: str, eas_path: str, 
         _dir(d / "tmp" / sub, 0o777)
     ports = {"http": free_port(), "tls": free_port(), "open": free_port()}
     closed = SnippetParams("127.0.0.1", aw_port, token, backend=backend, eas_path=eas_path)
-    opened = SnippetParams("127.0.0.1", aw_port, token, fail_open=True, backend=backend, eas_path=eas_path)
+    opened = SnippetParams(
+        "127.0.0.1", aw_port, token, fail_open=True, backend=backend, eas_path=eas_path
+    )
     tls = (
         f"ssl_certificate {pki.cert('server')}; ssl_certificate_key {pki.key('server')};\n"
         f"ssl_client_certificate {pki.cert('ca')}; ssl_verify_client optional_no_ca;\n"
@@ -65,7 +67,10 @@ def start_nginx(d: Path, aw_port: int, token: str, backend: str, eas_path: str, 
     conf.write_text(
         f"worker_processes 1;\npid {d}/nginx.pid;\nerror_log {d}/error.log info;\n"
         "events { worker_connections 1024; }\nhttp {\n  access_log off;\n"
-        + "".join(f"  {k}_temp_path {d}/tmp/{k.split('_')[0]};\n" for k in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+        + "".join(
+            f"  {k}_temp_path {d}/tmp/{k.split('_')[0]};\n"
+            for k in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+        )
         + nginx_http(closed)
         + f"server {{\n listen 127.0.0.1:{ports['http']};\n{nginx_server(closed)}}}\n"
         + f"server {{\n listen 127.0.0.1:{ports['tls']} ssl;\n{tls}{nginx_server(closed)}}}\n"
@@ -109,7 +114,7 @@ mail_location = maildir:~/Maildir
 service imap-login {{
   inet_listener imap {{
     address = 127.0.0.1
-    port = {ports['imap']}
+    port = {ports["imap"]}
   }}
   inet_listener imaps {{
     port = 0
@@ -118,7 +123,7 @@ service imap-login {{
 service auth {{
   inet_listener sasl {{
     address = 127.0.0.1
-    port = {ports['auth']}
+    port = {ports["auth"]}
   }}
 }}
 imap_id_log = *
@@ -162,9 +167,9 @@ smtpd_sasl_path = inet:127.0.0.1:{sasl_port}
 smtpd_sasl_auth_enable = yes
 smtpd_sasl_security_options = noanonymous
 smtpd_tls_security_level = may
-smtpd_tls_cert_file = {pki.cert('server')}
-smtpd_tls_key_file = {pki.key('server')}
-smtpd_tls_CAfile = {pki.cert('ca')}
+smtpd_tls_cert_file = {pki.cert("server")}
+smtpd_tls_key_file = {pki.key("server")}
+smtpd_tls_CAfile = {pki.cert("ca")}
 smtpd_relay_restrictions = permit_sasl_authenticated, reject
 smtpd_reject_unlisted_recipient = no
 smtp_dns_support_level = disabled
@@ -183,11 +188,15 @@ alias_database =
             line = " ".join(fields)
         master.append(line)
     (etc / "master.cf").write_text("\n".join(master) + "\n")
-    code, out = start_daemon(["script", "-qc", f"postfix -c {etc} start", "/dev/null"], d / "start.log")
+    code, out = start_daemon(
+        ["script", "-qc", f"postfix -c {etc} start", "/dev/null"], d / "start.log"
+    )
     if code:
         raise RuntimeError(f"postfix did not start: {out}")
     wait_port(port, timeout=20)
-    return Daemon("postfix", read_pid(d / "spool" / "pid" / "master.pid"), {"smtp": port}, d / "maillog")
+    return Daemon(
+        "postfix", read_pid(d / "spool" / "pid" / "master.pid"), {"smtp": port}, d / "maillog"
+    )
 
 
 # -- SOGo, with its PostgreSQL and memcached -------------------------------------------------
@@ -216,19 +225,39 @@ def start_postgres(d: Path) -> Daemon:
 
 
 def psql(port: int, user: str, db: str, sql: str) -> None:
-    done = run(["psql", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", str(port), "-U", user, db, "-c", sql])
+    done = run(
+        [
+            "psql",
+            "-q",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "-U",
+            user,
+            db,
+            "-c",
+            sql,
+        ]
+    )
     if done.returncode:
         raise RuntimeError(f"psql: {done.stderr}")
 
 
 def start_memcached() -> tuple[Daemon, subprocess.Popen[bytes]]:
     port = free_port()
-    proc = subprocess.Popen(["memcached", "-l", "127.0.0.1", "-p", str(port), "-U", "0", "-u", "memcache", "-m", "16"])
+    proc = subprocess.Popen(
+        ["memcached", "-l", "127.0.0.1", "-p", str(port), "-U", "0", "-u", "memcache", "-m", "16"]
+    )
     wait_port(port)
     return Daemon("memcached", proc.pid, {"memcached": port}), proc
 
 
-def start_sogo(d: Path, pg_port: int, mc_port: int, imap_port: int, smtp_port: int) -> tuple[Daemon, subprocess.Popen[bytes]]:
+def start_sogo(
+    d: Path, pg_port: int, mc_port: int, imap_port: int, smtp_port: int
+) -> tuple[Daemon, subprocess.Popen[bytes]]:
     home = _dir(d, 0o755)
     shutil.chown(home, "sogo")
     psql(pg_port, "postgres", "postgres", "CREATE USER sogo PASSWORD 'sogo'")

@@ -69,7 +69,9 @@ def test_report_policy_lets_the_device_in(dovecot, aw):
 
 def test_allowed_again_right_after_the_app_is_removed(dovecot, aw, pki):
     _refused(dovecot.ports["imap"], "bob", "BADIMAP1")
-    fixed = scenario.device("dev-bob", "bob@corp.test", [], "BADDEVICE1", "BADIMAP1", pki.fingerprints["bad"])
+    fixed = scenario.device(
+        "dev-bob", "bob@corp.test", [], "BADDEVICE1", "BADIMAP1", pki.fingerprints["bad"]
+    )
     scenario.check_in(aw.app.engine, fixed, scenario.AFTER)
     login(dovecot.ports["imap"], "bob", "BADIMAP1").logout()
 

@@ -48,7 +48,9 @@ def test_barred_device_is_refused_before_sogo(nginx, aw):
 
 def test_base64_query_form(nginx):
     assert eas.folder_sync(nginx.ports["http"], "GOODDEVICE1", encoded=True).status == 200
-    assert eas.folder_sync(nginx.ports["http"], "BADDEVICE1", user="bob", encoded=True).status == 403
+    assert (
+        eas.folder_sync(nginx.ports["http"], "BADDEVICE1", user="bob", encoded=True).status == 403
+    )
 
 
 def test_unknown_device_is_asked_to_provision_with_enrolment_link(nginx):
@@ -60,7 +62,9 @@ def test_unknown_device_is_asked_to_provision_with_enrolment_link(nginx):
 def test_allowed_at_the_next_request_after_removing_the_app(nginx, aw, pki):
     port = nginx.ports["http"]
     assert eas.folder_sync(port, "BADDEVICE1", user="bob").status == 403
-    fixed = scenario.device("dev-bob", "bob@corp.test", [], "BADDEVICE1", "BADIMAP1", pki.fingerprints["bad"])
+    fixed = scenario.device(
+        "dev-bob", "bob@corp.test", [], "BADDEVICE1", "BADIMAP1", pki.fingerprints["bad"]
+    )
     scenario.check_in(aw.app.engine, fixed, scenario.AFTER)
     r = eas.folder_sync(port, "BADDEVICE1", user="bob")
     assert r.status == 200 and _is_folder_sync(r.body)
@@ -91,7 +95,10 @@ def test_report_policy_allows_and_logs_would_deny(nginx, aw):
     aw.flush()
     with aw.app.store.read() as uow:
         rows = uow.decision_log.tail(limit=20, result="would_deny")
-    assert any(row["identity"] == "eas:REPORTDEVICE1" and row["policies"] == ["wechat-report"] for row in rows)
+    assert any(
+        row["identity"] == "eas:REPORTDEVICE1" and row["policies"] == ["wechat-report"]
+        for row in rows
+    )
 
 
 def test_service_down_fails_closed_or_open_as_configured(nginx, aw):
