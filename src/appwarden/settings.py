@@ -25,7 +25,6 @@ class Setting:
     default: str
     help: str
     kind: str = "str"  # str | int | duration | path | bool | secret
-    kind: str = "str"  # str | int | duration | path | bool
     choices: tuple[str, ...] = ()  # when set, the value must be one of these
 
     @property
