@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from appwarden.adapters.clock import FixedClock
 from appwarden.bootstrap import App, build
@@ -107,7 +107,7 @@ class _Tracked(HttpProtocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
-        assert isinstance(transport, asyncio.Transport)
+        transport = cast(asyncio.Transport, transport)  # uvloop's are not asyncio.Transport
         self._all.add(transport)
 
     def connection_lost(self, exc: Exception | None) -> None:

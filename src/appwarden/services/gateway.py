@@ -69,7 +69,7 @@ class GatewayService:
                 decision_id,
                 decision.at,
                 decision.revision,
-                protocol.value,
+                protocol,
                 ask.key,
                 ask.user,
                 decision.device or "",
@@ -86,7 +86,7 @@ class GatewayService:
         decisions = self.decisions
         decision_id = f"{decisions.id_prefix}-{decisions.new_id():x}"
         record = Record(
-            decision_id, self.epoch(), decisions.index.revision, protocol.value, "", ask.user, "",
+            decision_id, self.epoch(), decisions.index.revision, protocol, "", ask.user, "",
             answer,
         )  # fmt: skip
         self.log.record(record)

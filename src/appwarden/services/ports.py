@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from appwarden.core.campaign import Campaign, Mode, NoticeKind
 from appwarden.core.enforcement import Enforcement, EnforcementKey, EnforcementState
@@ -294,12 +294,13 @@ class Changes(ChangeRecorder, Protocol):
 
     def head(self) -> int: ...
     def since(self, seq: int, limit: int = 100_000) -> list[tuple[int, str, str]]: ...
-@dataclass(frozen=True, slots=True)
-class LoggedDecision:
-    """One decision-log row, identities already masked."""
+
+
+class LoggedDecision(NamedTuple):
+    """One decision-log row, identities already masked (a tuple: batches encode fast)."""
 
     decision_id: str
-    at: str  # ISO 8601 UTC
+    at: str  # ISO 8601 UTC, to the millisecond
     revision: int
     protocol: str
     identity: str
@@ -308,11 +309,12 @@ class LoggedDecision:
     allow: bool
     result: str
     code: str
-    policies: tuple[str, ...]
+    policies: str  # comma-separated slugs
 
 
 class DecisionRecords(Protocol):
     def append(self, rows: Sequence[LoggedDecision]) -> None: ...
+    def append_encoded(self, chunks: Sequence[bytes]) -> None: ...
     def tail(
         self,
         after_seq: int = 0,

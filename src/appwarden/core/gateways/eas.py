@@ -83,7 +83,11 @@ def _looks_plain(query: str) -> bool:
 
 def _plain(query: str) -> EasQuery:
     values: dict[str, str] = {}
-    for key, value in parse_qsl(query, keep_blank_values=True):
+    if "%" in query or "+" in query:
+        pairs = parse_qsl(query, keep_blank_values=True)
+    else:  # the usual case, without parse_qsl's cost
+        pairs = [(k, v) for k, _, v in (p.partition("=") for p in query.split("&") if p)]
+    for key, value in pairs:
         values.setdefault(key.lower(), value)
     device = values.get("deviceid", "").strip()
     _check_device(device)

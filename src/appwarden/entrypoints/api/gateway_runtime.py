@@ -13,8 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
+import sys
 from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
@@ -35,12 +38,14 @@ from appwarden.entrypoints.api.decision_server import DecisionRouter
 from appwarden.entrypoints.api.gateway_http import dovecot_handler, metrics_handler, nginx_handler
 from appwarden.entrypoints.api.metrics import render_metrics
 from appwarden.entrypoints.api.postfix_server import PostfixStats, start_postfix_server
-from appwarden.services.decision_log import DecisionLog
+from appwarden.services.decision_log import DecisionLog, encode_rows
 from appwarden.services.gateway import GatewayService
 from appwarden.services.kicks import Kicker
 from appwarden.settings import Settings
 
 log = logging.getLogger("appwarden.gateways")
+SWITCH_INTERVAL_S = 0.001
+FLUSH_CHUNK = 256  # records converted per slice of the event loop (about 1 ms)
 
 
 def _networks(settings: Settings, name: str) -> tuple[Any, ...]:
@@ -94,6 +99,8 @@ class GatewayRuntime:
         self.kick_errors = 0
         self.postfix_stats = PostfixStats()
         self._servers: list[asyncio.AbstractServer] = []
+        # one thread writes the decision log, so batches land in order
+        self._writer = ThreadPoolExecutor(1, "decision-log")
         self._tasks: list[asyncio.Task[None]] = []
 
     def _login_of(self, device: str) -> str | None:
@@ -117,6 +124,11 @@ class GatewayRuntime:
         router.add("GET", "/metrics", metrics_handler(self.metrics))
 
     async def start(self) -> None:
+        # The decision index holds millions of long-lived objects: a full collection would walk
+        # them all (100+ ms, a stall for every open request). Frozen objects are never walked.
+        # Background writers share the process with the request path: with CPython's default
+        # 5 ms GIL switch interval a request can wait that long behind them; 1 ms bounds it.
+        sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL_S))
         settings = self.app.settings
         port = int(settings.raw("postfix_policy_port"))
         if port:
@@ -132,17 +144,28 @@ class GatewayRuntime:
         if self.kick is not None:
             self._spawn(self._kick_loop(), "kick")
         await asyncio.to_thread(self.service.refresh_titles, self.app.store)
+        gc.collect()
+        gc.freeze()
 
     def _spawn(self, job: Coroutine[Any, Any, None], name: str) -> None:
         task = asyncio.create_task(job, name=f"gateway-{name}")
         self._tasks.append(task)
 
     async def flush(self) -> int:
+        """Convert and encode on the loop in short slices; the writer thread only runs SQLite."""
         batch = self.log.take()
         if not batch:
             return 0
+        chunks = []
+        for start in range(0, len(batch), FLUSH_CHUNK):
+            chunks.append(encode_rows(self.log.rows(batch[start : start + FLUSH_CHUNK])))
+            await asyncio.sleep(0)
+        loop = asyncio.get_running_loop()
+        write = self.log.write_encoded
         try:
-            return await asyncio.to_thread(self.log.write, self.app.store, batch)
+            return await loop.run_in_executor(
+                self._writer, write, self.app.store, chunks, len(batch)
+            )
         except Exception:
             log.exception("decision log: a batch of %d could not be written", len(batch))
             return 0
@@ -153,7 +176,11 @@ class GatewayRuntime:
             await self.flush()
 
     async def _titles_every(self, seconds: float) -> None:
-        await _repeat(seconds, lambda: self.service.refresh_titles(self.app.store), "titles")
+        def refresh() -> None:
+            if self.service.refresh_titles(self.app.store):
+                gc.freeze()  # a new index: keep the collector off its millions of objects
+
+        await _repeat(seconds, refresh, "titles")
 
     async def _prune_every(self, seconds: float, keep: timedelta) -> None:
         def prune() -> None:
@@ -202,6 +229,7 @@ class GatewayRuntime:
             with contextlib.suppress(Exception):
                 await server.wait_closed()
         await self.flush()
+        self._writer.shutdown(wait=True)
 
 
 async def _repeat(seconds: float, job: Callable[[], object], name: str) -> None:
