@@ -30,7 +30,8 @@ def _get(port: int, path: str, token: str | None) -> tuple[int, str]:
         with urllib.request.urlopen(request, timeout=10) as resp:
             return resp.status, resp.read().decode()
     except urllib.error.HTTPError as exc:
-        return exc.code, exc.read().decode()
+        with exc:
+            return exc.code, exc.read().decode()
 
 
 def test_printed_nginx_snippet_passes_nginx_t(tmp_path):
@@ -127,4 +128,5 @@ def test_gateway_routes_need_the_token(aw, path):
     )
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(request, timeout=5)
+    refused.value.close()
     assert refused.value.code == 401
