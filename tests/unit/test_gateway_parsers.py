@@ -129,3 +129,12 @@ def test_masking(mode, expected):
             == mask_identity("eas:ABCDEF123", mode, "salt")
             != mask_identity("eas:ABCDEF123", mode, "pepper")
         )
+
+
+def test_eas_percent_encoding_and_base64_plus():
+    q = parse_eas_query("Cmd=Sync&DeviceId=AB%43&User=al%40corp.example")
+    assert (q.device_id, q.user) == ("ABC", "al@corp.example")
+    for device in ("dev~+/0", "x" * 40):  # ids whose base64 has '+' or '/'
+        encoded = encode_eas_query(device, "Phone", 0)
+        assert parse_eas_query(encoded).device_id == device
+        assert parse_eas_query(encoded.replace("+", "%2B").replace("/", "%2F")).device_id == device

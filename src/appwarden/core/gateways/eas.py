@@ -13,7 +13,6 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, unquote
 
 EAS_PATH = "/microsoft-server-activesync"
 MAX_DEVICE_ID = 128  # MS-ASHTTP: at most 32 characters; we accept more and reject nonsense
@@ -81,14 +80,35 @@ def _looks_plain(query: str) -> bool:
     return bool(sep) and key.lower() in ("cmd", "user", "deviceid", "devicetype")
 
 
+def unquote(text: str, plus: bool = True) -> str:
+    """Percent-decoding of a query component (UTF-8; a malformed escape stays as it is)."""
+    if plus:
+        text = text.replace("+", " ")
+    if "%" not in text:
+        return text
+    out = bytearray()
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == "%" and _is_hex(text[i + 1 : i + 3]):
+            out.append(int(text[i + 1 : i + 3], 16))
+            i += 3
+        else:
+            out += c.encode()
+            i += 1
+    return out.decode("utf-8", "replace")
+
+
+def _is_hex(pair: str) -> bool:
+    return len(pair) == 2 and all(c in "0123456789abcdefABCDEF" for c in pair)
+
+
 def _plain(query: str) -> EasQuery:
     values: dict[str, str] = {}
-    if "%" in query or "+" in query:
-        pairs = parse_qsl(query, keep_blank_values=True)
-    else:  # the usual case, without parse_qsl's cost
-        pairs = [(k, v) for k, _, v in (p.partition("=") for p in query.split("&") if p)]
-    for key, value in pairs:
-        values.setdefault(key.lower(), value)
+    for part in query.split("&"):
+        if part:
+            key, _, value = part.partition("=")
+            values.setdefault(unquote(key).lower(), unquote(value))
     device = values.get("deviceid", "").strip()
     _check_device(device)
     return EasQuery(
@@ -105,7 +125,7 @@ def _check_device(device: str) -> None:
 
 
 def _encoded(query: str) -> EasQuery:
-    text = unquote(query)
+    text = unquote(query, plus=False)  # '+' is a base64 digit here
     try:
         raw = base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
     except (binascii.Error, ValueError) as exc:

@@ -40,6 +40,7 @@ from appwarden.entrypoints.api.metrics import render_metrics
 from appwarden.entrypoints.api.postfix_server import PostfixStats, start_postfix_server
 from appwarden.services.decision_log import DecisionLog, encode_rows
 from appwarden.services.gateway import GatewayService
+from appwarden.services.gc_control import keep_out_of_collections
 from appwarden.services.kicks import Kicker
 from appwarden.settings import Settings
 
@@ -144,8 +145,7 @@ class GatewayRuntime:
         if self.kick is not None:
             self._spawn(self._kick_loop(), "kick")
         await asyncio.to_thread(self.service.refresh_titles, self.app.store)
-        gc.collect()
-        gc.freeze()
+        keep_out_of_collections()
 
     def _spawn(self, job: Coroutine[Any, Any, None], name: str) -> None:
         task = asyncio.create_task(job, name=f"gateway-{name}")
