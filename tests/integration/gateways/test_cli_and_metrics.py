@@ -130,3 +130,26 @@ def test_gateway_routes_need_the_token(aw, path):
         urllib.request.urlopen(request, timeout=5)
     refused.value.close()
     assert refused.value.code == 401
+
+
+def _post(port: int, path: str, token: str, body: bytes) -> tuple[int, str]:
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=body, method="POST")
+    request.add_header("Authorization", f"Bearer {token}")
+    request.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as resp:
+            return resp.status, resp.read().decode()
+    except urllib.error.HTTPError as exc:
+        with exc:
+            return exc.code, exc.read().decode()
+
+
+def test_dovecot_report_calls_and_bad_bodies(aw):
+    report = json.dumps({"login": "bob", "success": False, "policy_reject": True}).encode()
+    assert _post(aw.port, "/v1/gateway/dovecot?command=report", aw.token, report) == (200, "{}")
+    status, body = _post(aw.port, "/v1/gateway/dovecot?command=allow", aw.token, b"{not json")
+    assert status == 400 and "JSON" in body and "Traceback" not in body
+    status, body = _post(aw.port, "/v1/gateway/dovecot?command=allow", aw.token, b"[1,2]")
+    assert status == 400
+    status, body = _post(aw.port, "/v1/gateway/dovecot?command=allow", aw.token, b"x" * 70000)
+    assert status == 413
