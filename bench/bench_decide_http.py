@@ -13,7 +13,16 @@ import argparse
 
 from tests.support.servers import free_port, wait_port
 
-from bench.gateway_rig import Workdir, demo_home, lua_paths, need, nginx, serve, settle, wrk
+from bench.gateway_rig import (
+    Workdir,
+    demo_home,
+    interleaved,
+    lua_paths,
+    need,
+    nginx,
+    serve,
+    wrk,
+)
 
 
 def main(argv: list[str]) -> int:
@@ -39,15 +48,18 @@ def main(argv: list[str]) -> int:
         wait_port(static)
         script = lua_paths(work, [f"/v1/decide?eas={i}" for i in ids], f"Bearer {token}")
         wrk(f"http://127.0.0.1:{port}", script, args.connections, 2)  # warm up
-        settle()
-        base = wrk(f"http://127.0.0.1:{static}", script, args.connections, args.seconds)
-        settle()
-        ours = wrk(f"http://127.0.0.1:{port}", script, args.connections, args.seconds)
+        base, ours = interleaved(
+            f"http://127.0.0.1:{static}",
+            f"http://127.0.0.1:{port}",
+            script,
+            args.connections,
+            args.seconds,
+        )
     finally:
         work.close()
     ratio = ours.rps / base.rps
     print(
-        f"/v1/decide over HTTP, {args.connections} connections, {args.seconds}s each, {len(ids)} identities"
+        f"/v1/decide over HTTP, {args.connections} connections, {args.seconds}s each in 4 alternating rounds (medians), {len(ids)} identities"
     )
     print(base.row("nginx return 204 (1 worker)"))
     print(ours.row("appwarden /v1/decide (1 process)"))

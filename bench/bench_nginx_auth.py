@@ -14,7 +14,16 @@ import argparse
 from tests.support.servers import free_port, wait_port
 
 from appwarden.adapters.gateways.snippets import SnippetParams, nginx_check_location
-from bench.gateway_rig import Workdir, demo_home, lua_paths, need, nginx, serve, settle, wrk
+from bench.gateway_rig import (
+    Workdir,
+    demo_home,
+    interleaved,
+    lua_paths,
+    need,
+    nginx,
+    serve,
+    wrk,
+)
 
 
 def _front(port: int, auth_port: int, token: str, backend: int, name: str) -> str:
@@ -36,7 +45,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--employees", type=int, default=3000)
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--setting", action="append", default=[], help="name=value for serve")
     args = parser.parse_args(argv)
+    settings = dict(item.split("=", 1) for item in args.setting)
     missing = need("nginx", "wrk")
     if missing:
         print(f"needs {missing} (./run test installs the Debian packages)")
@@ -44,7 +55,7 @@ def main(argv: list[str]) -> int:
     work = Workdir()
     try:
         home, token, ids = demo_home(work, args.employees)
-        aw_port = serve(work, home)
+        aw_port = serve(work, home, **settings)
         backend, stub = free_port(), free_port()
         via_stub, via_aw = free_port(), free_port()
         nginx(
@@ -63,15 +74,18 @@ def main(argv: list[str]) -> int:
             ],
         )
         wrk(f"http://127.0.0.1:{via_aw}", script, args.connections, 2)  # warm up
-        settle()
-        base = wrk(f"http://127.0.0.1:{via_stub}", script, args.connections, args.seconds)
-        settle()
-        ours = wrk(f"http://127.0.0.1:{via_aw}", script, args.connections, args.seconds)
+        base, ours = interleaved(
+            f"http://127.0.0.1:{via_stub}",
+            f"http://127.0.0.1:{via_aw}",
+            script,
+            args.connections,
+            args.seconds,
+        )
     finally:
         work.close()
     ratio = ours.rps / base.rps
     print(
-        f"nginx auth_request, {args.connections} connections, {args.seconds}s each, {len(ids)} EAS DeviceIds"
+        f"nginx auth_request, {args.connections} connections, {args.seconds}s each in 4 alternating rounds (medians), {len(ids)} EAS DeviceIds"
     )
     print(base.row("auth subrequest -> nginx return 204"))
     print(ours.row("auth subrequest -> AppWarden"))

@@ -138,6 +138,31 @@ def wrk(url: str, script: Path, connections: int, seconds: int, threads: int = 2
     return WrkResult(rps, p50, p99, errors)
 
 
+def interleaved(
+    url_a: str, url_b: str, script: Path, connections: int, seconds: int, rounds: int = 4
+) -> tuple[WrkResult, WrkResult]:
+    """A and B in alternating rounds (ABAB...), each figure the median over its rounds: load
+    from other processes that comes and goes then hits both sides alike."""
+    each = max(1, round(seconds / rounds))
+    runs: dict[str, list[WrkResult]] = {"a": [], "b": []}
+    for _ in range(rounds):
+        for side, url in (("a", url_a), ("b", url_b)):
+            runs[side].append(wrk(url, script, connections, each))
+    return _median(runs["a"]), _median(runs["b"])
+
+
+def _median(results: list[WrkResult]) -> WrkResult:
+    def mid(values: list[float]) -> float:
+        return sorted(values)[len(values) // 2]
+
+    return WrkResult(
+        mid([r.rps for r in results]),
+        mid([r.p50_ms for r in results]),
+        mid([r.p99_ms for r in results]),
+        sum(r.errors for r in results),
+    )
+
+
 def settle(seconds: float = 1.0) -> None:
     time.sleep(seconds)
 
@@ -146,6 +171,7 @@ __all__ = [
     "Workdir",
     "WrkResult",
     "demo_home",
+    "interleaved",
     "lua_paths",
     "need",
     "nginx",

@@ -223,3 +223,32 @@ def test_kicker_kicks_at_breakpoints_and_on_new_index(eng):
         AFTER,
     )
     assert kicker.due(eng.decisions.index, to_epoch(AFTER)) == ["alice@corp.test"]
+
+
+def test_decision_log_prune_keeps_the_recent_rows(tmp_path):
+    from appwarden.adapters.db import SqliteStore
+    from appwarden.services.ports import LoggedDecision
+
+    store = SqliteStore(tmp_path / "log.db")
+    rows = [
+        LoggedDecision(
+            f"d-{i}",
+            f"2020-07-{i:02d}T00:00:00.000Z",
+            1,
+            "api",
+            "eas:x",
+            "",
+            "",
+            True,
+            "allowed",
+            "ok",
+            "",
+        )
+        for i in range(1, 11)
+    ]
+    with store.unit_of_work() as uow:
+        uow.decision_log.append(rows)
+        assert uow.decision_log.prune("2020-07-04T00:00:00.000Z") == 3
+        assert uow.decision_log.tail(limit=100)[0]["decision_id"] == "d-4"
+        assert uow.decision_log.prune("2021-01-01T00:00:00.000Z") == 7
+    store.close()

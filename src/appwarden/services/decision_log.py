@@ -133,6 +133,12 @@ def encode_rows(rows: Sequence[LoggedDecision]) -> bytes:
     return _encoder.encode(rows)
 
 
+def log_instant(epoch: float) -> str:
+    """An instant as the log stores it (`2020-07-11T01:00:00.000Z`): compare only these."""
+    second = int(epoch)
+    return f"{_iso_second(second)}.{int((epoch - second) * 1000):03d}Z"
+
+
 def _iso_second(second: int) -> str:
     instant: datetime = from_epoch(second)
     return instant.strftime("%Y-%m-%dT%H:%M:%S")

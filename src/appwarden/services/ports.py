@@ -322,7 +322,7 @@ class DecisionRecords(Protocol):
         result: str | None = None,
         policy: str | None = None,
     ) -> list[dict[str, Any]]: ...
-    def prune(self, before_iso: str) -> int: ...
+    def prune(self, before: str) -> int: ...  # an instant as the log writes it
 
 
 class Campaigns(Protocol):

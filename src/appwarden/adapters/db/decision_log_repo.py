@@ -67,5 +67,14 @@ class SqliteDecisionLog:
             row["policies"] = [p for p in (row["policies"] or "").split(",") if p]
         return out
 
-    def prune(self, before_iso: str) -> int:
-        return self.conn.execute("DELETE FROM decision_log WHERE at < ?", (before_iso,)).rowcount
+    def prune(self, before: str) -> int:
+        """Delete rows older than `before` (formatted like the rows' `at`). Rows are appended
+        in time order, so the first row to keep is found by walking seq, without an index."""
+        first_kept = self.conn.execute(
+            "SELECT seq FROM decision_log WHERE at >= ? ORDER BY seq LIMIT 1", (before,)
+        ).fetchone()
+        if first_kept is None:
+            return self.conn.execute("DELETE FROM decision_log").rowcount
+        return self.conn.execute(
+            "DELETE FROM decision_log WHERE seq < ?", (first_kept[0],)
+        ).rowcount

@@ -65,7 +65,8 @@ def nginx_check_location(p: SnippetParams) -> str:
         '    proxy_set_header Connection "";\n'
         "    proxy_pass_request_body off;                  # never forward the WBXML body\n"
         '    proxy_set_header Content-Length "";\n'
-        f'    proxy_set_header Authorization "Bearer {p.token}";   # replaces the client\'s\n'
+        "    proxy_pass_request_headers off;               # only what AppWarden reads:\n"
+        f'    proxy_set_header Authorization "Bearer {p.token}";   # not the phone\'s own\n'
         "    proxy_set_header X-Original-URI $request_uri;   # $arg_* is empty in here\n"
         "    proxy_set_header X-Original-Method $request_method;\n"
         "    proxy_set_header X-Original-User $remote_user;\n"

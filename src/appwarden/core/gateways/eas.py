@@ -105,10 +105,13 @@ def _is_hex(pair: str) -> bool:
 
 def _plain(query: str) -> EasQuery:
     values: dict[str, str] = {}
+    encoded = "%" in query or "+" in query  # rare: decode only then (this is the hot path)
     for part in query.split("&"):
         if part:
             key, _, value = part.partition("=")
-            values.setdefault(unquote(key).lower(), unquote(value))
+            if encoded:
+                key, value = unquote(key), unquote(value)
+            values.setdefault(key.lower(), value)
     device = values.get("deviceid", "").strip()
     _check_device(device)
     return EasQuery(

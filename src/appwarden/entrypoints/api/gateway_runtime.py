@@ -33,12 +33,11 @@ from appwarden.core.gateways.rules import (
     parse_networks,
     split_list,
 )
-from appwarden.core.timeutil import iso
 from appwarden.entrypoints.api.decision_server import DecisionRouter
 from appwarden.entrypoints.api.gateway_http import dovecot_handler, metrics_handler, nginx_handler
 from appwarden.entrypoints.api.metrics import render_metrics
 from appwarden.entrypoints.api.postfix_server import PostfixStats, start_postfix_server
-from appwarden.services.decision_log import DecisionLog, encode_rows
+from appwarden.services.decision_log import DecisionLog, encode_rows, log_instant
 from appwarden.services.gateway import GatewayService
 from appwarden.services.gc_control import keep_out_of_collections
 from appwarden.services.kicks import Kicker
@@ -184,7 +183,7 @@ class GatewayRuntime:
 
     async def _prune_every(self, seconds: float, keep: timedelta) -> None:
         def prune() -> None:
-            cutoff = iso(self.app.clock.now() - keep) or ""
+            cutoff = log_instant(self.app.clock.epoch() - keep.total_seconds())
             with self.app.store.unit_of_work() as uow:
                 uow.decision_log.prune(cutoff)
 

@@ -15,4 +15,5 @@ CREATE TABLE decision_log (
   code         TEXT NOT NULL DEFAULT '',
   policies     TEXT NOT NULL DEFAULT ''        -- comma-separated slugs that denied / would deny
 );
-CREATE INDEX decision_log_at ON decision_log (at);
+-- No index on `at`: rows arrive in time order, so pruning walks seq from the start (see
+-- SqliteDecisionLog.prune) and inserts stay cheap.
