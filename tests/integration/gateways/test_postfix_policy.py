@@ -86,3 +86,14 @@ def test_fails_closed_when_appwarden_is_down(postfix, pki, aw):
         finally:
             aw.start()
     assert code == 450 and "4.7.1" in text  # DEFER_IF_PERMIT: the client retries later
+
+
+def test_clients_outside_the_allowed_networks_are_refused(aw):
+    with socket.create_connection(("127.0.0.1", aw.postfix_port), 5, ("127.0.0.9", 0)) as s:
+        s.sendall(b"request=smtpd_access_policy\nsasl_username=bob\n\n")
+        received = b""
+        with contextlib.suppress(ConnectionResetError):
+            while chunk := s.recv(4096):
+                received += chunk
+    assert received == b""  # postfix_policy_clients is loopback 127.0.0.1/32 and ::1
+    assert aw.runtime.postfix_stats.refused >= 1

@@ -23,7 +23,7 @@ from typing import Any
 
 from appwarden.adapters.gateways.doveadm import DoveadmKick, KickFailed
 from appwarden.bootstrap import App
-from appwarden.core.errors import InvalidInput, Problem
+from appwarden.core.errors import AppWardenError, InvalidInput, Problem
 from appwarden.core.gateways.masking import MaskMode
 from appwarden.core.gateways.rules import (
     GatewayRules,
@@ -133,9 +133,15 @@ class GatewayRuntime:
         port = int(settings.raw("postfix_policy_port"))
         if port:
             host = settings.raw("postfix_policy_host")
-            server, self.postfix_stats = await start_postfix_server(
-                self.service, self.postfix_clients, host, port
-            )
+            try:
+                server, self.postfix_stats = await start_postfix_server(
+                    self.service, self.postfix_clients, host, port
+                )
+            except OSError as exc:
+                raise AppWardenError(
+                    f"cannot listen for Postfix on {host}:{port}: {exc.strerror or exc}; "
+                    "set postfix_policy_host/postfix_policy_port (0 turns it off)"
+                ) from exc
             self._servers.append(server)
         flush_s = max(int(settings.raw("decision_log_flush_ms")), 10) / 1000
         self._spawn(self._flush_every(flush_s), "flush")
