@@ -164,7 +164,7 @@ GATEWAY_SETTINGS: tuple[Setting, ...] = (
         "last characters) or `hash` (salted SHA-256, stable).",
         choices=("none", "partial", "hash"),
     ),
-    Setting("decision_log_salt", "", "Salt for `decision_log_mask = hash`."),
+    Setting("decision_log_salt", "", "Salt for `decision_log_mask = hash` (a secret).", "secret"),
 )
 
 SETTINGS: tuple[Setting, ...] = (

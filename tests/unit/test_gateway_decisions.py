@@ -31,7 +31,7 @@ TIKTOK = "com.zhiliaoapp.musically"
 
 @pytest.fixture
 def eng(tmp_path):
-    e = engine(tmp_path / "aw.db")
+    e = engine(tmp_path / "aw.db", requires_notice=False)  # arming by notices: tested there
     devices = [
         device("d-good", [], owner="alice@corp.test", eas="GOOD1"),
         device("d-bad", [TIKTOK], owner="bob@corp.test", eas="BAD1"),

@@ -55,6 +55,8 @@ def aw(stack_dir: Path, pki: Pki) -> Iterator[AppWardenServer]:
         gateway_info_url="https://intranet.corp.test/mail-policy/{policy}",
         gateway_enroll_url="https://mdm.corp.test/enrol",
         decision_log_mask="none",
+        # blocks here are enforced without a campaign: arming by notices has its own tests
+        enforcement_requires_notice="false",
         dovecot_exempt_protocols="smtp",  # SMTP AUTH: the Postfix policy decides
         kick_login="localpart",  # Dovecot knows these users as alice, bob...
         doveadm_kick=stack.doveadm_kick_command(stack_dir / "dovecot"),
