@@ -19,6 +19,7 @@ from appwarden.adapters.mail_smtp import SmtpMailer
 from appwarden.adapters.notice_templates import JinjaNoticeRenderer
 from appwarden.adapters.passwords import Argon2Hasher
 from appwarden.core.catalog import Catalog
+from appwarden.core.decision_users import UserRule
 from appwarden.services.compliance import Compliance, EngineLimits
 from appwarden.services.decisions import DecisionService
 from appwarden.services.notices import NoticeService
@@ -49,7 +50,9 @@ def build(settings: Settings, clock: Clock | None = None) -> App:
         store,
         catalog,
         EngineLimits(settings.duration("min_lead_time"), settings.duration("max_exemption")),
-        DecisionService(id_prefix=secrets.token_hex(3)),
+        DecisionService(
+            id_prefix=secrets.token_hex(3), user_rule=UserRule(settings.raw("user_rule"))
+        ),
         requires_notice=settings.flag("enforcement_requires_notice"),
     )
     templates = settings.get("notice_templates")

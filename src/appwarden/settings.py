@@ -25,11 +25,147 @@ class Setting:
     default: str
     help: str
     kind: str = "str"  # str | int | duration | path | bool | secret
+    choices: tuple[str, ...] = ()  # when set, the value must be one of these
 
     @property
     def env(self) -> str:
         return "APPWARDEN_" + self.name.upper()
 
+
+_UNKNOWN = ("allow", "deny", "report")
+_NO_IDENTITY = ("allow", "deny", "user")
+
+# Mail gateways (issue 4): docs/gateways.md explains each.
+GATEWAY_SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "unknown_nginx",
+        "report",
+        "What nginx is told for an EAS DeviceId or certificate AppWarden has never seen: "
+        "`allow`, `deny` (with enrolment instructions) or `report` (allow, logged as would-deny).",
+        choices=_UNKNOWN,
+    ),
+    Setting("unknown_dovecot", "report", "The same for Dovecot logins.", choices=_UNKNOWN),
+    Setting("unknown_postfix", "report", "The same for Postfix submissions.", choices=_UNKNOWN),
+    Setting(
+        "unknown_api", "allow", "The same for GET /v1/decide (informational).", choices=_UNKNOWN
+    ),
+    Setting(
+        "nginx_open_methods",
+        "OPTIONS",
+        "HTTP methods allowed without a device identity (EAS capability discovery), "
+        "comma-separated.",
+    ),
+    Setting(
+        "nginx_no_identity",
+        "deny",
+        "Other nginx requests without a device identity: `allow`, `deny`, or `user` (decide for "
+        "the user named in the request).",
+        choices=_NO_IDENTITY,
+    ),
+    Setting(
+        "dovecot_no_identity",
+        "user",
+        "Dovecot logins without a device (no IMAP ID field, no certificate): `allow`, `deny` or "
+        "`user` (decide for the login's user).",
+        choices=_NO_IDENTITY,
+    ),
+    Setting(
+        "dovecot_exempt_networks",
+        "",
+        "Comma-separated addresses/networks whose Dovecot logins are exempt (webmail and EAS "
+        "servers logging in for their users, e.g. SOGo).",
+    ),
+    Setting(
+        "dovecot_exempt_logins",
+        "",
+        "Comma-separated logins that are exempt (service accounts).",
+    ),
+    Setting(
+        "dovecot_exempt_protocols",
+        "",
+        "Comma-separated Dovecot protocols that are exempt, e.g. `smtp` when Postfix SASL "
+        "logins go through Dovecot and the Postfix policy decides instead.",
+    ),
+    Setting("imap_id_field", "x-device-id", "The IMAP ID field that carries the device id."),
+    Setting(
+        "login_domain",
+        "",
+        "Domain appended to gateway logins without one (`alice` -> `alice@<domain>`) to find the "
+        "employee.",
+    ),
+    Setting(
+        "user_rule",
+        "any",
+        "Per-user decisions: `any` denies while any of the user's devices is denied, `all` only "
+        "while all of them are.",
+        choices=("any", "all"),
+    ),
+    Setting(
+        "eas_unknown_status",
+        "449",
+        "EAS status nginx returns for an unknown device when `unknown_nginx = deny`: 449 (the "
+        "client provisions again) or 403.",
+        choices=("449", "403"),
+    ),
+    Setting("gateway_enroll_url", "", "Where people enrol a device (shown when denied)."),
+    Setting(
+        "gateway_info_url",
+        "",
+        "Where to read more about a policy (shown when denied); `{policy}` becomes its slug.",
+    ),
+    Setting("gateway_locale", "en", "Locale of messages when the person is not known."),
+    Setting(
+        "gateway_fail_mode",
+        "closed",
+        "What the generated gateway configs do when AppWarden cannot be reached: `closed` "
+        "(refuse) or `open` (let mail through).",
+        choices=("closed", "open"),
+    ),
+    Setting(
+        "gateway_cache_seconds",
+        "0",
+        "Seconds nginx may cache an answer (0 = never; at most 10). A check-in is seen by nginx "
+        "after at most this long.",
+        "int",
+    ),
+    Setting("postfix_policy_host", "127.0.0.1", "Address the Postfix policy listener binds."),
+    Setting("postfix_policy_port", "0", "Port of the Postfix policy listener; 0 = off.", "int"),
+    Setting(
+        "postfix_policy_clients",
+        "127.0.0.1/32,::1/128",
+        "Comma-separated networks allowed to use the Postfix policy listener.",
+    ),
+    Setting(
+        "doveadm_kick",
+        "",
+        "Command that closes a user's IMAP sessions when their device's block starts, e.g. "
+        "`doveadm kick` (the login is appended); empty = off.",
+    ),
+    Setting(
+        "kick_login",
+        "email",
+        "Which login `doveadm kick` gets: the owner's `email` or its `localpart`.",
+        choices=("email", "localpart"),
+    ),
+    Setting(
+        "decision_log_buffer",
+        "20000",
+        "Decisions buffered in memory before the log drops (and counts) new ones.",
+        "int",
+    ),
+    Setting(
+        "decision_log_flush_ms", "250", "How often buffered decisions are written, in ms.", "int"
+    ),
+    Setting("decision_log_keep", "P30D", "How long decision-log rows are kept.", "duration"),
+    Setting(
+        "decision_log_mask",
+        "partial",
+        "How identities and users appear in the decision log: `none`, `partial` (first and "
+        "last characters) or `hash` (salted SHA-256, stable).",
+        choices=("none", "partial", "hash"),
+    ),
+    Setting("decision_log_salt", "", "Salt for `decision_log_mask = hash` (a secret).", "secret"),
+)
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("home", ".appwarden", "Folder for the database and local state.", "path"),
@@ -166,6 +302,7 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("smtp_rate", "20", "At most this many messages per second to the relay.", "int"),
     Setting("smtp_timeout", "PT30S", "Timeout of one SMTP conversation step.", "duration"),
+    *GATEWAY_SETTINGS,
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
 
@@ -210,6 +347,8 @@ class Settings:
             raise InvalidInput(problems)
 
     def _convert(self, setting: Setting, raw: str) -> Any:
+        if setting.choices and raw not in setting.choices:
+            raise ValueError(f"{raw!r} is not one of: {', '.join(setting.choices)}")
         if setting.kind == "int":
             return int(raw)
         if setting.kind == "duration":

@@ -255,6 +255,14 @@ class DecisionIndex:
             return DecisionIndex(base, revision)
         return DecisionIndex(self._base, revision, overlay)
 
+    def layers(self) -> tuple[Mapping[str, Entry], Mapping[str, Entry | None]]:
+        """(base, overlay) for incremental readers; None in the overlay marks a removed key.
+
+        The base is shared by every index derived with `updated()` until it is folded, so a
+        reader that saw this base needs to look only at the overlay.
+        """
+        return self._base, {k: (None if e is _GONE else e) for k, e in self._overlay.items()}
+
     def keys_of(self, device: str) -> list[str]:
         """Every identity key that resolves to `device` (slow: for tests and diagnostics)."""
         keys = {k for k, e in self._base.items() if e.device == device}

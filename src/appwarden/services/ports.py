@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from appwarden.core.campaign import Campaign, Mode, NoticeKind
 from appwarden.core.enforcement import Enforcement, EnforcementKey, EnforcementState
@@ -296,6 +296,35 @@ class Changes(ChangeRecorder, Protocol):
     def since(self, seq: int, limit: int = 100_000) -> list[tuple[int, str, str]]: ...
 
 
+class LoggedDecision(NamedTuple):
+    """One decision-log row, identities already masked (a tuple: batches encode fast)."""
+
+    decision_id: str
+    at: str  # ISO 8601 UTC, to the millisecond
+    revision: int
+    protocol: str
+    identity: str
+    user: str
+    device: str
+    allow: bool
+    result: str
+    code: str
+    policies: str  # comma-separated slugs
+
+
+class DecisionRecords(Protocol):
+    def append(self, rows: Sequence[LoggedDecision]) -> None: ...
+    def append_encoded(self, chunks: Sequence[bytes]) -> None: ...
+    def tail(
+        self,
+        after_seq: int = 0,
+        limit: int = 50,
+        result: str | None = None,
+        policy: str | None = None,
+    ) -> list[dict[str, Any]]: ...
+    def prune(self, before: str) -> int: ...  # an instant as the log writes it
+
+
 class Campaigns(Protocol):
     """Campaigns, their notices and the enforcement they announced (services/campaigns.py)."""
 
@@ -428,6 +457,8 @@ class UnitOfWork(Protocol):
     def campaigns(self) -> Campaigns: ...
     @property
     def outbox(self) -> Outbox: ...
+    @property
+    def decision_log(self) -> DecisionRecords: ...
 
 
 class Store(Protocol):

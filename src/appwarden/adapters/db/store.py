@@ -20,6 +20,7 @@ from appwarden.adapters.db.console_repo import (
     SqliteProposals,
     SqliteSessions,
 )
+from appwarden.adapters.db.decision_log_repo import SqliteDecisionLog
 from appwarden.adapters.db.inventory_repo import AppIds, SqliteInventory
 from appwarden.adapters.db.outbox_repo import SqliteOutbox
 from appwarden.adapters.db.policy_repo import SqlitePolicies
@@ -73,6 +74,7 @@ class SqliteUnitOfWork:
         self.console = SqliteConsoleReads(conn)
         self.campaigns = SqliteCampaigns(conn, self.changes)
         self.outbox = SqliteOutbox(conn)
+        self.decision_log = SqliteDecisionLog(conn)
 
     def __enter__(self) -> SqliteUnitOfWork:
         return self

@@ -12,20 +12,21 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, cast
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote
 
 import httptools
+import msgspec
 
 from appwarden.core.decision import Decision
 from appwarden.core.inventory import IDENTITY_KINDS, identity_key
 from appwarden.entrypoints.views import decision_dict
 
 log = logging.getLogger("appwarden.decisions")
+_encode = msgspec.json.Encoder().encode  # compact UTF-8 JSON, several times faster than json
 
 MAX_URL = 8192
 MAX_HEADERS = 100
@@ -38,6 +39,7 @@ KEPT_HEADERS = frozenset(
         b"x-device-id",
         b"x-client-fingerprint",
         b"x-client-verify",
+        b"x-original-user",
         b"content-type",
         b"x-forwarded-for",
     }
@@ -68,9 +70,21 @@ class Request:
         return self._query
 
     def _split(self) -> None:
-        parts = urlsplit(self.url.decode("latin-1"))
-        self._path = parts.path
-        self._query = {k.lower(): v for k, v in parse_qsl(parts.query, keep_blank_values=True)}
+        path, _, query = self.url.decode("latin-1").partition("?")
+        self._path = unquote(path) if "%" in path else path
+        self._query = _parse_query(query)
+
+
+def _parse_query(query: str) -> dict[str, str]:
+    """Keys lower-cased; blank values kept; the fast path of parse_qsl for the short queries
+    gateways send (parse_qsl itself when anything is percent- or plus-encoded)."""
+    if not query:
+        return {}
+    if "%" in query or "+" in query:
+        pairs = parse_qsl(query, keep_blank_values=True)
+    else:
+        pairs = [(k, v) for k, _, v in (p.partition("=") for p in query.split("&") if p)]
+    return {k.lower(): v for k, v in pairs}
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,9 +126,7 @@ def render(response: Response, keep_alive: bool) -> bytes:
 def json_response(
     status: int, body: Any, headers: tuple[tuple[bytes, bytes], ...] = ()
 ) -> Response:
-    return Response(
-        status, json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode(), headers
-    )
+    return Response(status, _encode(body), headers)
 
 
 Handler = Callable[[Request], Response]

@@ -15,8 +15,10 @@ from appwarden.entrypoints.cli import (
     assess_cmd,
     audit_cmd,
     campaign_cmd,
+    decisions_cmd,
     demo_cmd,
     exempt_cmd,
+    gateway_cmd,
     inventory_cmd,
     password_cmd,
     policy_cmd,
@@ -77,6 +79,8 @@ app.add_typer(account_cmd.app, name="account")
 account_cmd.app.command("set-password")(password_cmd.set_password)
 app.add_typer(campaign_cmd.app, name="campaign")
 app.command()(serve_cmd.serve)
+app.add_typer(gateway_cmd.app, name="gateway")
+app.add_typer(decisions_cmd.app, name="decisions")
 
 
 def run() -> None:
@@ -94,11 +98,12 @@ def run() -> None:
     except Exception as exc:
         import click
 
-        if isinstance(exc, click.exceptions.Abort):
+        names = {k.__name__ for k in type(exc).__mro__}  # click, or the click typer vendors
+        if isinstance(exc, click.exceptions.Abort) or "Abort" in names:
             err.print("aborted")
             code = 1
-        elif isinstance(exc, click.ClickException):
-            exc.show()
+        elif isinstance(exc, click.ClickException) or "ClickException" in names:
+            exc.show()  # type: ignore[attr-defined]
             code = 2
         elif os.environ.get("APPWARDEN_DEBUG"):
             raise

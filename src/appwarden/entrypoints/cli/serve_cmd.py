@@ -11,6 +11,8 @@ import typer
 import uvicorn
 
 from appwarden.bootstrap import App
+from appwarden.core.gateways.identify import Ask
+from appwarden.core.gateways.rules import Protocol
 from appwarden.entrypoints.api.admin import create_api
 from appwarden.entrypoints.api.decision_server import (
     DecisionRouter,
@@ -19,6 +21,7 @@ from appwarden.entrypoints.api.decision_server import (
     json_response,
     start_decision_server,
 )
+from appwarden.entrypoints.api.gateway_runtime import GatewayRuntime
 from appwarden.entrypoints.cli.context import engine_loaded, err
 from appwarden.entrypoints.console import console_routes
 
@@ -31,16 +34,16 @@ def gateway_hashes(app: App) -> frozenset[str]:
         return frozenset(uow.tokens.active_hashes(GATEWAY_ROLES))
 
 
-def build_router(app: App, auth: GatewayAuth) -> DecisionRouter:
+def build_router(app: App, auth: GatewayAuth, gateways: GatewayRuntime) -> DecisionRouter:
     engine = app.engine
-    clock = app.clock
 
     def decide(identity: str) -> tuple[object, str]:
-        decision = engine.decisions.decide(identity, clock.epoch())
-        return decision, engine.decisions.decision_id(decision)
+        told = gateways.service.ask(Protocol.API, Ask(key=identity))  # logged and counted
+        return told.decision, told.decision_id
 
     router = DecisionRouter(auth)
     router.add("GET", "/v1/decide", decide_handler(decide))  # type: ignore[arg-type]
+    gateways.register(router)
     router.add(
         "GET",
         "/healthz",
@@ -64,8 +67,10 @@ async def _every(seconds: float, job: object, name: str) -> None:
 async def serve_forever(app: App, host: str, port: int, dhost: str, dport: int) -> None:
     auth = GatewayAuth()
     auth.replace(gateway_hashes(app))
-    router = build_router(app, auth)
+    gateways = GatewayRuntime(app)
+    router = build_router(app, auth, gateways)
     decision_server = await start_decision_server(router, dhost, dport)
+    await gateways.start()
     config = uvicorn.Config(
         create_api(app, extra=console_routes(app)),
         host=host,
@@ -99,6 +104,7 @@ async def serve_forever(app: App, host: str, port: int, dhost: str, dport: int) 
     finally:
         for job in jobs:
             job.cancel()
+        await gateways.close()
         decision_server.close()
         with contextlib.suppress(Exception):
             await decision_server.wait_closed()

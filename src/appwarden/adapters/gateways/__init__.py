@@ -1,0 +1,2 @@
+"""Adapters to mail gateways: commands AppWarden runs against them (doveadm) and the
+configuration snippets it prints for them."""
