@@ -12,7 +12,6 @@ from babel import Locale, UnknownLocaleError
 from markupsafe import Markup
 
 from appwarden.core.campaign import Campaign, CampaignStatus, needs_second_person
-from appwarden.core.timeutil import parse_instant
 from appwarden.entrypoints.console.charts_bars import bars_svg, stacked_svg
 from appwarden.entrypoints.console.i18n import RTL
 from appwarden.entrypoints.console.web import Ctx
@@ -64,7 +63,7 @@ def campaign_charts(ctx: Ctx, kept: dict[str, Any] | None, shown: Progress) -> d
             charts[dim] = bars_svg(
                 labels, fmt.number, ctx._("People by %(d)s", d=dimension_name(ctx, dim)), rtl
             )
-        days = [(_day(ctx, d["from"]), d["people"]) for d in kept["lose_mail"]]
+        days = [(fmt.day(d["day"]), d["people"]) for d in kept["lose_mail"]]
         charts["lose_mail"] = bars_svg(
             days, fmt.number, ctx._("People who lose mail, by day"), rtl, "bad"
         )
@@ -90,10 +89,6 @@ def sample_groups(
         groups.setdefault(kind, []).append((code, sample))
     order = {k: i for i, k in enumerate(KIND_ORDER)}
     return sorted(groups.items(), key=lambda kv: order.get(kv[0], len(order)))
-
-
-def _day(ctx: Ctx, instant: str) -> str:
-    return ctx.fmt.date(parse_instant(instant))
 
 
 def dimension_name(ctx: Ctx, dim: str) -> str:
