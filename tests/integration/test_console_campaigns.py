@@ -66,6 +66,7 @@ def test_approving_a_policy_change_emails_nobody_and_opens_the_campaign_preview(
     assert frame.headers["x-frame-options"] == "SAMEORIGIN"
     policy = approver.get("/console/policies/tiktok-mail").text
     assert f"/console/campaigns/{cid}" in policy  # which campaign announced version 2
+    assert f"/console/campaigns/{cid}" in approver.get("/console/").text  # waiting for approval
 
 
 def test_neither_the_author_nor_the_proposer_nor_a_viewer_can_approve(site):
