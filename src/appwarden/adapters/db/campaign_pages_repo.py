@@ -77,8 +77,9 @@ class SqliteCampaignPages:
 
     def sent_between(self, campaign_id: str) -> tuple[datetime | None, datetime | None]:
         row = self.conn.execute(
+            # only notices that left carry sent_at: walk those through (campaign_id, state)
             "SELECT min(sent_at), max(sent_at) FROM notices WHERE campaign_id = ?"
-            " AND sent_at IS NOT NULL",
+            " AND state IN ('sent', 'bounced')",
             (campaign_id,),
         ).fetchone()
         return (must_t(row[0]) if row[0] else None, must_t(row[1]) if row[1] else None)
