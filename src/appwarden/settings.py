@@ -249,8 +249,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("notice_from", "", "From address of notices; empty means `mail_from`."),
     Setting(
         "notice_verify_url",
-        "http://127.0.0.1:8470/v1/verify/",
-        "Public base URL of the page where an employee checks a notice (the token is appended).",
+        "",
+        "Public base URL of the page where an employee checks a notice (the token is appended); "
+        "empty means <console_url>/verify/.",
+    ),
+    Setting(
+        "verify_per_minute",
+        "30",
+        "Notice checks (/verify/<token>) one client address may make per minute; 0: no limit.",
+        "int",
     ),
     Setting(
         "notice_templates",

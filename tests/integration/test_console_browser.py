@@ -117,7 +117,10 @@ def test_policy_edit_preview_and_two_person_approval(site):
     approver = sign_in(browser, live, "approver")
     approver.goto(proposal_url)
     approver.get_by_role("button", name="Approve and apply").click()
-    approver.wait_for_url(re.compile(r".*/console/policies/tiktok-mail"))
+    # applied, and handed over to the campaign that announces it (nobody e-mailed yet)
+    approver.wait_for_url(re.compile(r".*/console/campaigns/cmp-"))
+    assert "Nobody has been e-mailed" in approver.inner_text("p.flash")
+    approver.get_by_role("link", name="tiktok-mail").first.click()
     assert "Version 2" in approver.inner_text("main")
     with world.app.store.read() as uow:
         current = uow.policies.current("tiktok-mail")

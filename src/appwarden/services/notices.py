@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from appwarden.core.campaign import Campaign, CampaignKind, CampaignStatus
-from appwarden.core.errors import NotFound
+from appwarden.core.campaign import Campaign, CampaignKind, CampaignStatus, needs_second_person
+from appwarden.core.errors import Forbidden, NotFound
 from appwarden.core.events import AuditEvent, EventType
 from appwarden.core.fleet import FleetIndex
 from appwarden.core.notice import NoticeState
@@ -92,8 +92,12 @@ class NoticeService:
                 ],
             }
 
-    def verify(self, token: str) -> dict[str, Any]:
-        """What the public page shows for a notice link: genuine, and still in force?"""
+    def verify(self, token: str, locale: str = "") -> dict[str, Any]:
+        """What the public page shows for a notice link: genuine, and still in force?
+
+        Only what the notice itself said (policy, owner, deadline, reason), never who got it;
+        texts in `locale` when given, else in the notice's own language.
+        """
         with self.store.read() as uow:
             notice = uow.campaigns.notice_by_token(token) if len(token) <= 64 else None
             if notice is None:
@@ -101,6 +105,14 @@ class NoticeService:
             campaign = steps.get(uow, notice.campaign)
             pv = policy_version(uow, campaign.policy, campaign.version)
             current = uow.policies.current(campaign.policy)
+            retraction_reason = next(
+                (
+                    k.reason
+                    for k in uow.campaigns.children(campaign.id)
+                    if k.kind is CampaignKind.CORRECTION and k.status.live
+                ),
+                campaign.reason if campaign.kind is CampaignKind.CORRECTION else "",
+            )
         retracted = campaign.status is CampaignStatus.RETRACTED
         active = (
             campaign.status.live
@@ -114,7 +126,11 @@ class NoticeService:
             "kind": notice.kind.value,
             "test": campaign.mode.value == "test",
             "policy": campaign.policy,
-            "title": pv.policy.text("title", notice.locale),
+            "title": pv.policy.text("title", locale or notice.locale),
+            "reason": pv.policy.text("reason", locale or notice.locale),
+            "version": campaign.version,
+            "current_version": current.version.version if current and current.active else None,
+            "retraction": retraction_reason,
             "owner": pv.policy.owner,
             "deadline": iso(campaign.deadline),
             "sent_at": iso(notice.sent_at),
@@ -139,6 +155,7 @@ class NoticeService:
         with self.engine.lock, gc_paused():
             with self.store.unit_of_work() as uow:
                 c = steps.get(uow, campaign_id)
+                self._refuse_proposer(uow, c, actor.name)
                 if c.kind is CampaignKind.CORRECTION:
                     result = retraction.approve_correction(
                         uow, self.deps(), c, actor.name, actor.is_approver, now, digest
@@ -149,6 +166,19 @@ class NoticeService:
                     )
             self.engine.apply_enforcement(result.armed, result.disarmed)
             return result
+
+    def _refuse_proposer(self, uow: UnitOfWork, c: Campaign, approver: str) -> None:
+        """Who proposed the policy version a campaign announces is one of its authors too."""
+        if c.kind is not CampaignKind.ANNOUNCE:
+            return
+        if not needs_second_person(c, self.config.approval_threshold):
+            return
+        proposal = uow.proposals.applied_as(c.policy, c.version)
+        if proposal is not None and proposal.author.lower() == approver.strip().lower():
+            raise Forbidden(
+                f"{approver} proposed version {c.version} of {c.policy} ({proposal.id}); "
+                "a second person with the approver role approves what it announces"
+            )
 
     def halt(self, campaign_id: str, actor: str, reason: str, now: datetime) -> Campaign:
         with self.engine.lock, self.store.unit_of_work() as uow:

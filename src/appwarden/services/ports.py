@@ -134,6 +134,17 @@ class ExemptionRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class StoredPreview:
+    """A campaign preview as the console showed it (services/campaign_console.py)."""
+
+    campaign: str
+    digest: str
+    taken_by: str
+    taken_at: datetime
+    body: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
 class Page:
     """One page of a keyset-paginated listing: `next_after` is None on the last page."""
 
@@ -255,6 +266,7 @@ class Proposals(Protocol):
     def add(self, proposal: PolicyProposal) -> None: ...
     def get(self, proposal_id: str) -> PolicyProposal | None: ...
     def list(self, status: str | None = None, limit: int = 100) -> list[PolicyProposal]: ...
+    def applied_as(self, slug: str, version: int) -> PolicyProposal | None: ...
     def decide(
         self, proposal_id: str, status: str, by: str, at: datetime, applied_version: int | None
     ) -> bool: ...
@@ -283,6 +295,16 @@ class ConsoleReads(Protocol):
     def audit_page(
         self, type_: str, actor: str, subject: str, before_seq: int, limit: int
     ) -> list[StoredEvent]: ...
+
+
+class CampaignPages(Protocol):
+    """Indexed reads and the preview cache of the console's campaign pages."""
+
+    def put_preview(self, preview: StoredPreview) -> None: ...
+    def preview(self, campaign_id: str) -> StoredPreview | None: ...
+    def page(self, policy: str, before: str, limit: int) -> tuple[list[Campaign], str | None]: ...
+    def wave_counts(self, campaign_id: str) -> dict[int, dict[str, int]]: ...
+    def sent_between(self, campaign_id: str) -> tuple[datetime | None, datetime | None]: ...
 
 
 class ChangeRecorder(Protocol):
@@ -459,6 +481,8 @@ class UnitOfWork(Protocol):
     def outbox(self) -> Outbox: ...
     @property
     def decision_log(self) -> DecisionRecords: ...
+    @property
+    def campaign_pages(self) -> CampaignPages: ...
 
 
 class Store(Protocol):

@@ -2,7 +2,9 @@
 
 An author proposes exact YAML; anyone may preview its diff; an approver who is not the author
 applies exactly that text, and only while the version it was written against is still in force.
-(When campaigns land, approval hands over to the campaign flow instead of applying directly.)
+Applying never e-mails anyone: it drafts the campaign that announces the new version
+(services/notices.py), which a second approver (neither the proposal's author nor the approver
+who applied it) approves after its own preview.
 """
 
 from __future__ import annotations

@@ -175,6 +175,15 @@ class SqliteProposals:
         rows = self.conn.execute(sql + " ORDER BY created_at DESC LIMIT ?", (*args, limit))
         return [_proposal(r) for r in rows]
 
+    def applied_as(self, slug: str, version: int) -> PolicyProposal | None:
+        """The proposal that became `version` of `slug` (None: applied from the CLI or API)."""
+        row = self.conn.execute(
+            f"SELECT {_PROPOSAL_COLS} FROM policy_proposals"  # noqa: S608
+            " WHERE status = 'applied' AND slug = ? AND applied_version = ?",
+            (slug, version),
+        ).fetchone()
+        return _proposal(row) if row else None
+
     def decide(
         self, proposal_id: str, status: str, by: str, at: datetime, applied_version: int | None
     ) -> bool:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from appwarden.adapters.db.access_repo import SqliteAccounts, SqliteExemptions, SqliteTokens
 from appwarden.adapters.db.audit_repo import SqliteAudit
+from appwarden.adapters.db.campaign_pages_repo import SqliteCampaignPages
 from appwarden.adapters.db.campaign_repo import SqliteCampaigns
 from appwarden.adapters.db.connection import connect, migrate
 from appwarden.adapters.db.console_reads import SqliteConsoleReads
@@ -75,6 +76,7 @@ class SqliteUnitOfWork:
         self.campaigns = SqliteCampaigns(conn, self.changes)
         self.outbox = SqliteOutbox(conn)
         self.decision_log = SqliteDecisionLog(conn)
+        self.campaign_pages = SqliteCampaignPages(conn)
 
     def __enter__(self) -> SqliteUnitOfWork:
         return self

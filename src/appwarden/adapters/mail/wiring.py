@@ -37,7 +37,7 @@ def notice_config(settings: Settings) -> NoticeConfig:
     )
     return NoticeConfig(
         sender=settings.raw("notice_from") or settings.raw("mail_from"),
-        verify_url=settings.raw("notice_verify_url"),
+        verify_url=settings.raw("notice_verify_url") or public_base_url(settings) + "/verify/",
         approval_threshold=int(settings.get("campaign_approval_threshold")),
         canary=settings.raw("campaign_canary"),
         waves=int(settings.get("campaign_waves")),
@@ -47,6 +47,14 @@ def notice_config(settings: Settings) -> NoticeConfig:
         halt=HaltRules(bounce, int(settings.get("campaign_halt_replies"))),
         test_recipients=tests,
     )
+
+
+def public_base_url(settings: Settings) -> str:
+    """Where people reach the console: `console_url`, else the admin API's own address."""
+    configured = settings.raw("console_url").rstrip("/")
+    if configured:
+        return configured
+    return f"http://{settings.raw('api_host')}:{settings.raw('api_port')}"
 
 
 def smtp_config(settings: Settings) -> SmtpConfig | None:

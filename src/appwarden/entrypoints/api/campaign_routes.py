@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import html
 from typing import Any
+from urllib.parse import quote
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from appwarden.bootstrap import App
@@ -21,6 +21,7 @@ from appwarden.entrypoints.notice_views import (
     status_dict,
     tick_dict,
 )
+from appwarden.entrypoints.rate_limit import ClientLimiter, client_address
 from appwarden.services.access import role_allows
 from appwarden.services.notices import Actor
 
@@ -175,39 +176,30 @@ async def post_signal(app: App, request: Request, who: Principal) -> Any:
     return {"notices": hit}
 
 
-PAGE = """<!DOCTYPE html>
-<html lang="{lang}" dir="{dir}"><head><meta charset="utf-8">
-<meta name="robots" content="noindex"><title>AppWarden notice</title></head>
-<body><h1>{heading}</h1><dl>
-<dt>Policy</dt><dd><bdi>{title}</bdi> ({policy})</dd>
-<dt>Owner</dt><dd><bdi>{owner}</bdi></dd>
-<dt>Status</dt><dd><strong>{status}</strong></dd>
-<dt>Deadline</dt><dd><bdi>{deadline}</bdi></dd>
-<dt>Sent</dt><dd><bdi>{sent}</bdi></dd></dl></body></html>"""
-
-
 def verify_page(app: App) -> Route:
-    """Public: anyone holding a notice link checks it is genuine and still in force."""
+    """Public: the JSON answer for a notice token; browsers are sent to the console's page
+    (`/verify/{token}`, localized). Limited per client address like that page."""
+    limiter = ClientLimiter(int(app.settings.get("verify_per_minute")))
 
     async def endpoint(request: Request) -> Response:
         token = request.path_params["token"]
+        wait = limiter.allow(client_address(request))
+        if wait:
+            return JSONResponse(
+                {"error": "TooManyRequests", "detail": "too many checks; wait a minute"},
+                status_code=429,
+                headers={"retry-after": str(int(wait) + 1)},
+            )
+        wants_json = "json" in request.headers.get("accept", "") or request.query_params.get(
+            "format"
+        )
+        if not wants_json:
+            return RedirectResponse(f"/verify/{quote(token, safe='')}", status_code=303)
         try:
             found = app.notices.verify(token)
         except NotFound as exc:
             status, body = error_body(exc)
             return JSONResponse(body, status_code=status)
-        if "json" in request.headers.get("accept", "") or request.query_params.get("format"):
-            return JSONResponse(found)
-        values = {k: html.escape(str(v or "")) for k, v in found.items()}
-        rtl = found["locale"].startswith("ar")
-        return HTMLResponse(
-            PAGE.format(
-                lang=values["locale"],
-                dir="rtl" if rtl else "ltr",
-                heading="This notice is genuine" + (" (a test message)" if found["test"] else ""),
-                **{k: values[k] for k in ("title", "policy", "owner", "status", "deadline")},
-                sent=values["sent_at"],
-            )
-        )
+        return JSONResponse(found)
 
     return Route("/v1/verify/{token}", endpoint, methods=["GET"])

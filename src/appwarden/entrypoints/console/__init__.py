@@ -16,11 +16,13 @@ from appwarden.bootstrap import App
 from appwarden.entrypoints.console import (
     pages_audit,
     pages_auth,
+    pages_campaigns,
     pages_fleet,
     pages_me,
     pages_overview,
     pages_policies,
     pages_tokens,
+    pages_verify,
 )
 from appwarden.entrypoints.console.web import ConsoleState, PageRoute, wrap
 
@@ -28,10 +30,12 @@ PAGES: list[PageRoute] = [
     *pages_auth.PAGES,
     *pages_overview.PAGES,
     *pages_policies.PAGES,
+    *pages_campaigns.PAGES,
     *pages_fleet.PAGES,
     *pages_audit.PAGES,
     *pages_tokens.PAGES,
     *pages_me.PAGES,
+    *pages_verify.PAGES,
 ]
 
 

@@ -76,6 +76,13 @@ class Formats:
             return "—"
         return format_date(value.astimezone(self.tz).date(), "medium", locale=self.locale)
 
+    def day(self, iso_date: str) -> str:
+        """A calendar day given as YYYY-MM-DD (already in the zone it belongs to)."""
+        try:
+            return format_date(dt.date.fromisoformat(iso_date), "medium", locale=self.locale)
+        except ValueError:
+            return iso_date
+
     def until(self, value: dt.datetime | None, now: dt.datetime) -> str:
         """ "in 9 days" / "3 hours ago", never rounded up to a larger unit."""
         if value is None:

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from starlette.responses import Response
 
+from appwarden.adapters.mail.wiring import public_base_url
 from appwarden.core.errors import Unauthorized
 from appwarden.core.inventory import Employee
 from appwarden.entrypoints.console.i18n import Formats
@@ -82,10 +83,7 @@ def limits(ctx: Ctx) -> LinkLimits:
 
 
 def base_url(ctx: Ctx) -> str:
-    configured = ctx.app.settings.raw("console_url").rstrip("/")
-    if configured:
-        return configured
-    return f"http://{ctx.app.settings.raw('api_host')}:{ctx.app.settings.raw('api_port')}"
+    return public_base_url(ctx.app.settings)
 
 
 def composer(ctx: Ctx):  # type: ignore[no-untyped-def]

@@ -1,12 +1,13 @@
 """The employee's self-service page: my devices, what each policy asks and by when, how to remove
-the app on my platform, my mail access, check again, ask for an exemption, check a notice."""
+the app on my platform, my mail access, check again, ask for an exemption (checking a notice:
+pages_verify.py)."""
 
 from __future__ import annotations
 
 from starlette.responses import Response
 
 from appwarden.entrypoints.console.pages_fleet import parse_expiry
-from appwarden.entrypoints.console.web import EMPLOYEE, PUBLIC, Ctx, PageRoute
+from appwarden.entrypoints.console.web import EMPLOYEE, Ctx, PageRoute
 from appwarden.services.exemption_requests import request_exemption
 from appwarden.services.self_service import check_again, my_devices, require_owner
 
@@ -43,30 +44,8 @@ def ask_exemption(ctx: Ctx) -> Response:
     return ctx.redirect("/me", done="requested")
 
 
-def notice(ctx: Ctx) -> Response:
-    """Is a notice that names this policy and version genuine, and still in force?"""
-    slug, version = ctx.param("policy", 100), ctx.param("version", 10)
-    answer, current = "", None
-    if slug:
-        with ctx.app.store.read() as uow:
-            history = uow.policies.history(slug)
-            current = uow.policies.current(slug)
-        known = {h.version.version for h in history}
-        wanted = int(version) if version.isdigit() else None
-        if current is None or (wanted is not None and wanted not in known):
-            answer = "unknown"
-        elif not current.active:
-            answer = "retired"
-        elif wanted is not None and wanted != current.version.version:
-            answer = "superseded"
-        else:
-            answer = "in_force"
-    return ctx.render("me_notice.html", slug=slug, version=version, answer=answer, current=current)
-
-
 PAGES = [
     PageRoute("GET", "/me", EMPLOYEE, me),
     PageRoute("POST", "/me/devices/{key}/check", EMPLOYEE, check),
     PageRoute("POST", "/me/exemption-requests", EMPLOYEE, ask_exemption),
-    PageRoute("GET", "/me/notice", PUBLIC, notice),
 ]

@@ -17,6 +17,7 @@ def overview(ctx: Ctx) -> Response:
         cards = policy_cards(uow, app.engine.fleet, ctx.state.burndown)
         proposals = uow.proposals.list("proposed", 20)
         requests = uow.exemption_requests.list("requested", None, 20)
+        campaigns = uow.campaigns.find(None, ["previewed"])[-20:]
     charts = {}
     fmt = ctx.fmt
     for card in cards:
@@ -42,6 +43,7 @@ def overview(ctx: Ctx) -> Response:
         charts=charts,
         proposals=proposals,
         requests=requests,
+        campaigns=campaigns,
         today=date.today(),
     )
 

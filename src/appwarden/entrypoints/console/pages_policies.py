@@ -1,5 +1,7 @@
-"""Policies: list, view with history, edit YAML with validation as you type, propose, preview
-the diff, and approve (a second person) or reject."""
+"""Policies: list, view with history (and which campaign announced which version), edit YAML
+with validation as you type, propose, preview the diff, and approve (a second person) or reject.
+Approval applies the policy, which drafts its campaign; nobody is e-mailed until a second
+approver approves that campaign, whose preview the approver is taken to."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from appwarden.core.errors import Forbidden, InvalidInput, NotFound
 from appwarden.core.policy import Policy
 from appwarden.entrypoints.console.web import Ctx, PageRoute
 from appwarden.services.access import role_allows
+from appwarden.services.campaign_console import by_version, hand_over
 from appwarden.services.policy_preview import preview
 from appwarden.services.proposals import MAX_SOURCE, approve, propose, reject
 
@@ -53,10 +56,15 @@ def policy(ctx: Ctx) -> Response:
         history = uow.policies.history(slug)
         current = uow.policies.current(slug)
         proposals = [p for p in uow.proposals.list(None, 200) if p.slug == slug]
+        announced = by_version(uow, slug)
     if current is None:
         raise NotFound(f"no policy {slug!r}")
     return ctx.render(
-        "policy.html", current=current, history=list(reversed(history)), proposals=proposals
+        "policy.html",
+        current=current,
+        history=list(reversed(history)),
+        proposals=proposals,
+        announced=announced,
     )
 
 
@@ -126,8 +134,13 @@ def approve_proposal(ctx: Ctx) -> Response:
         found = uow.proposals.get(pid)
     if found is None:
         raise NotFound(f"no policy proposal {pid!r}")
-    approve(ctx.app.engine, parse(found.source), pid, ctx.viewer.email, ctx.now)
-    return ctx.redirect(f"/console/policies/{found.slug}", done="applied")
+    version = approve(ctx.app.engine, parse(found.source), pid, ctx.viewer.email, ctx.now)
+    drafted = hand_over(
+        ctx.app.notices, ctx.app.store, found.slug, version.version, ctx.viewer.email, ctx.now
+    )
+    if drafted is None:
+        return ctx.redirect(f"/console/policies/{found.slug}", done="applied_nobody")
+    return ctx.redirect(f"/console/campaigns/{drafted.id}", done="applied_campaign")
 
 
 def reject_proposal(ctx: Ctx) -> Response:

@@ -27,6 +27,7 @@ from appwarden.core.timeutil import parse_instant
 from appwarden.entrypoints.api.auth import SESSION_COOKIE
 from appwarden.entrypoints.api.errors import error_body
 from appwarden.entrypoints.console.i18n import RTL, Formats, negotiate, translations
+from appwarden.entrypoints.rate_limit import ClientLimiter
 from appwarden.services.access import RANKED_ROLES, role_allows
 from appwarden.services.audit_view import ChainWatch
 from appwarden.services.overview import BurnDown
@@ -73,6 +74,7 @@ class ConsoleState:
     chain: ChainWatch = field(default_factory=ChainWatch)
     envs: dict[str, Environment] = field(default_factory=dict)
     failures: dict[str, list[float]] = field(default_factory=dict)  # sign-in throttle
+    limits: dict[str, ClientLimiter] = field(default_factory=dict)  # public pages, per address
 
     def env(self, locale: str) -> Environment:
         env = self.envs.get(locale)
