@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import shutil
 from datetime import datetime
 from importlib import resources
@@ -23,11 +24,14 @@ from appwarden.services.access import create_token
 from appwarden.services.accounts import save_account
 from appwarden.services.inventory import ImportBatch
 from appwarden.services.notices import Actor
+from appwarden.services.signin import set_password
 
 DEMO_CLOCK = "2020-07-01T16:00:00Z"  # 9:00 in California, nine days before the seed deadline
 DEMO_MARKER = ".demo"
 DEMO_AUTHOR = "author@demo.example"  # drafts (applies the policy)
 DEMO_APPROVER = "approver@demo.example"  # the second person who approves the notices
+DEMO_ADMIN = "admin@demo.example"
+DEMO_VIEWER = "viewer@demo.example"
 
 
 def _write_settings(home: Path, lines: dict[str, str]) -> None:
@@ -103,9 +107,17 @@ def demo(
             bar.advance(task)
         task = bar.add_task("importing", total=len(batch.devices))
         app.engine.import_inventory(batch, "demo", now, progress=lambda n: bar.advance(task, n))
+    people = {
+        DEMO_ADMIN: ("admin", "Demo Admin"),
+        DEMO_AUTHOR: ("author", "Demo Author"),
+        DEMO_APPROVER: ("approver", "Demo Approver"),
+        DEMO_VIEWER: ("viewer", "Demo Viewer"),
+    }
+    passwords = {email: secrets.token_urlsafe(12) for email in people}
     with app.store.unit_of_work() as uow:
-        save_account(uow, DEMO_AUTHOR, "author", "demo", now, "Demo Author")
-        save_account(uow, DEMO_APPROVER, "approver", "demo", now, "Demo Approver")
+        for email, (role, name) in people.items():
+            save_account(uow, email, role, "demo", now, name)
+            set_password(uow, app.passwords, email, passwords[email], "demo", now)
     parsed = read_policy_file(policy_file)
     app.engine.apply_policy(parsed.policy, parsed.source, DEMO_AUTHOR, "seed scenario", now)
     report = app.engine.assess(now, "demo", "demo")
@@ -114,7 +126,9 @@ def demo(
         _, admin = create_token(uow, "demo admin", "admin", "demo", now)
         _, gateway = create_token(uow, "demo gateway", "gateway", "demo", now)
     secrets_file = home / "demo-tokens.txt"
-    secrets_file.write_text(f"admin={admin}\ngateway={gateway}\n", encoding="utf-8")
+    lines = [f"admin={admin}", f"gateway={gateway}"]
+    lines += [f"password {email}={passwords[email]}" for email in people]
+    secrets_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
     secrets_file.chmod(0o600)
     summary = assessment_dict(app.engine.fleet, report)["policies"]["tiktok-mail"]
     _print_intro(summary, secrets_file)
@@ -181,7 +195,11 @@ def _print_intro(summary: dict[str, object], secrets: Path) -> None:
     ]
     for step in steps:
         out.print(f"  {step}", markup=False, soft_wrap=True)
-    out.print(f"Tokens for the API are in {secrets} (mode 600).")
+    out.print(
+        f"Console: http://127.0.0.1:8470/console/ (sign in as {DEMO_APPROVER}, {DEMO_AUTHOR}, "
+        f"{DEMO_ADMIN} or {DEMO_VIEWER}); API tokens and console passwords are in {secrets} "
+        "(mode 600)."
+    )
 
 
 def _a_pending_device() -> str:
