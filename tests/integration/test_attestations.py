@@ -29,7 +29,8 @@ def session(_app, request: Request) -> Principal | None:
 
 @pytest.fixture
 def app(tmp_path):
-    application = make_app(tmp_path / "home")
+    # blocks here are about attestations, not announcements: enforce without a campaign
+    application = make_app(tmp_path / "home", enforcement_requires_notice="false")
     batch = parse_json(
         '{"employees": [{"email": "anna@corp.example", "locale": "ar"}, {"email": "bob@corp.example"}],'
         ' "devices": [{"key": "p1", "platform": "ios", "owner": "anna@corp.example",'

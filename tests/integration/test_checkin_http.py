@@ -93,8 +93,12 @@ def test_enrol_check_in_and_decide_within_a_second(app, http):
     assert removed.json()["status"] == "applied" and removed.json()["apps"] == 80
     assert removed.json()["decision"]["warnings"] == []
     history = http.get(f"/v1/devices/{device['device']}/history", headers=viewer).json()
-    tiktok = [e["event"] for e in history if e["app"] == "android:com.zhiliaoapp.musically"]
-    assert tiktok == ["first_seen", "removed"]
+    tiktok = [
+        (e["event"], e["first_report"])
+        for e in history
+        if e["app"] == "android:com.zhiliaoapp.musically"
+    ]
+    assert tiktok == [("installed", True), ("removed", False)]
 
 
 def test_repeated_reports_change_nothing(app, http):

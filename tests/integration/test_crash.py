@@ -161,7 +161,7 @@ def test_a_big_import_rebuilds_the_index_from_the_store(tmp_path, monkeypatch):
         assert run.reload_all and summary.devices_added == 60
         assert len(app.engine.fleet) == 60
         assert report is not None
-        failing = {v.device for v in report.verdicts.values()}
+        failing = {v.device for v in report.all_verdicts()}
         assert failing == {f"dev-{n:06d}" for n in range(0, 60, 25)}  # the TikTok devices
         assert app.engine.decide("eas", "EAS00000025", T0).outcome.warn
     finally:

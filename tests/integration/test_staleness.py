@@ -35,7 +35,7 @@ def test_silent_devices_become_stale_and_reporting_again_resolves_them(tmp_path)
         )
         app.engine.import_inventory(parse_jsonl(text, "a.jsonl"), "test", app.clock.now())
         statuses = {
-            v.device: v for v in app.engine.assess(app.clock.now(), "t", "t").verdicts.values()
+            v.device: v for v in app.engine.assess(app.clock.now(), "t", "t").all_verdicts()
         }
         assert set(statuses) == {"quiet"}
         quiet = statuses["quiet"]
@@ -55,7 +55,13 @@ def test_silent_devices_become_stale_and_reporting_again_resolves_them(tmp_path)
 
 
 def test_block_effect_blocks_after_the_deadline(tmp_path):
-    app = make_app(tmp_path / "home", stale_after="P14D", stale_effect="block")
+    # about staleness, not announcements: blocks are enforced without a campaign here
+    app = make_app(
+        tmp_path / "home",
+        stale_after="P14D",
+        stale_effect="block",
+        enforcement_requires_notice="false",
+    )
     try:
         text = line("quiet", "2020-06-01T00:00:00Z", ["com.whatsapp"])
         app.engine.import_inventory(parse_jsonl(text, "a.jsonl"), "test", app.clock.now())

@@ -230,7 +230,7 @@ class FleetIndex:
         self.visibility[slot] = _VISIBILITIES.index(row.visibility)
         self.os_code[slot] = self._os_code(row.os_version)
         self.patch[slot] = row.android_patch.toordinal() if row.android_patch else 0
-        self.last_seen[slot] = _epoch(row.last_seen)
+        self.last_seen[slot] = int(to_epoch(row.last_seen)) if row.last_seen else 0
         self.identities[slot] = row.identities
         self.names[slot] = row.name
         owner = self.owner_slot(row.owner)
@@ -246,16 +246,11 @@ class FleetIndex:
         old = self.device_apps[slot]
         if old == new:
             return AppDiff((), ())
-        if not old:  # a device's first apps (loading a fleet): nothing to take away
-            app_devices = self.app_devices
-            for app in new:
-                app_devices[app].add(slot)
-            self.device_apps[slot] = new
-            self.revision += 1
-            return AppDiff(tuple(new), ())
-        old_set, new_set = set(old), set(new)
-        added = tuple(sorted(new_set - old_set))
-        removed = tuple(sorted(old_set - new_set))
+        if old:
+            old_set, new_set = set(old), set(new)
+            added, removed = tuple(sorted(new_set - old_set)), tuple(sorted(old_set - new_set))
+        else:  # a device's first apps (loading a fleet): nothing to compare or take away
+            added, removed = tuple(new), ()
         for app in added:
             self.app_devices[app].add(slot)
         for app in removed:
@@ -263,18 +258,6 @@ class FleetIndex:
         self.device_apps[slot] = new
         self.revision += 1
         return AppDiff(added, removed)
-
-    def touch(self, key: str, seen: datetime) -> None:
-        """A report that changed nothing still says the device is alive."""
-        slot = self.slot_of.get(key)
-        if slot is not None:
-            self.last_seen[slot] = max(self.last_seen[slot], _epoch(seen))
-
-    def seen_before(self, instant: datetime) -> BitMap:
-        """Live devices whose newest report is older than `instant` (stale candidates)."""
-        cutoff = _epoch(instant)
-        stale = BitMap(i for i, seen in enumerate(self.last_seen) if 0 < seen < cutoff)
-        return stale & self.live
 
     def remove_device(self, key: str) -> None:
         slot = self.slot_of.get(key)
@@ -376,10 +359,6 @@ class FleetIndex:
         owners = {self.owner[s] for s in slots}
         owners.discard(_NO_OWNER)
         return len(owners)
-
-
-def _epoch(instant: datetime | None) -> int:
-    return int(to_epoch(instant)) if instant is not None else 0
 
 
 def _name_only(key: AppKey, name: str) -> InstalledApp:

@@ -26,7 +26,7 @@ from appwarden.core.fleet import FleetIndex
 from appwarden.core.inventory import AppKey, AppPlatform, Platform, Visibility
 from appwarden.core.matching import AppMatch, BarredApps
 from appwarden.core.policy import PolicyVersion, Scope
-from appwarden.core.staleness import StaleEffect, StaleMark, Staleness
+from appwarden.core.staleness import StaleEffect, StaleMark, Staleness, seen_before
 from appwarden.core.verdict import (
     ByPolicy,
     Finding,
@@ -358,7 +358,7 @@ def stale_marks(
     if staleness is None or staleness.effect is StaleEffect.IGNORE:
         return {}
     marks = {}
-    for slot in fleet.seen_before(staleness.cutoff(now)):
+    for slot in seen_before(fleet, staleness.cutoff(now)):
         mark = staleness.mark(fleet.last_seen_of(slot), now)
         if mark is not None:
             marks[slot] = mark

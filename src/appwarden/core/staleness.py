@@ -19,7 +19,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from appwarden.core.timeutil import iso
+from pyroaring import BitMap
+
+from appwarden.core.fleet import FleetIndex
+from appwarden.core.timeutil import iso, to_epoch
 from appwarden.core.verdict import Finding, FindingKind
 
 
@@ -60,3 +63,17 @@ class Staleness:
         if self.effect is StaleEffect.IGNORE or last_seen is None:
             return None
         return StaleMark(self.effect, last_seen) if self.is_stale(last_seen, now) else None
+
+
+def seen_before(fleet: FleetIndex, instant: datetime) -> BitMap:
+    """Live devices of the index whose newest report is older than `instant`."""
+    cutoff = to_epoch(instant)
+    stale = BitMap(i for i, seen in enumerate(fleet.last_seen) if 0 < seen < cutoff)
+    return stale & fleet.live
+
+
+def mark_seen(fleet: FleetIndex, key: str, seen: datetime) -> None:
+    """A report that changed nothing still says the device is alive."""
+    slot = fleet.slot_of.get(key)
+    if slot is not None:
+        fleet.last_seen[slot] = max(fleet.last_seen[slot], int(to_epoch(seen)))

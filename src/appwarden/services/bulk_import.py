@@ -17,7 +17,7 @@ from appwarden.core.fleet_delta import FleetDelta
 from appwarden.core.inventory import Employee, InstalledApp
 from appwarden.core.sources import SourceReport
 from appwarden.services.assessment import AssessmentReport
-from appwarden.services.compliance import Compliance, InventoryChanges
+from appwarden.services.compliance import Compliance
 from appwarden.services.ingest import Ingest, ReportOutcome, new_key
 from appwarden.services.inventory import (
     ImportBatch,
@@ -25,6 +25,7 @@ from appwarden.services.inventory import (
     audit_import,
     import_employees,
 )
+from appwarden.services.inventory_writes import InventoryChanges
 from appwarden.services.ports import Progress, UnitOfWork
 
 MAX_PROBLEMS = 1000

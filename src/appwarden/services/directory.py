@@ -15,7 +15,8 @@ from appwarden.core.errors import ImportRejected, Problem
 from appwarden.core.events import AuditEvent, EventType
 from appwarden.core.inventory import Employee
 from appwarden.services.assessment import AssessmentReport
-from appwarden.services.compliance import Compliance, InventoryChanges
+from appwarden.services.compliance import Compliance
+from appwarden.services.inventory_writes import InventoryChanges
 from appwarden.services.ports import UnitOfWork
 
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, TypeVar, cast
 from appwarden.core.fleet import FleetIndex, load_device
 from appwarden.core.fleet_delta import FleetDelta
 from appwarden.core.inventory import Device, Employee
+from appwarden.core.staleness import mark_seen
 from appwarden.services.assessment import AssessmentReport
 from appwarden.services.decisions import device_identity_keys
 from appwarden.services.ingest import Ingest, ReportOutcome
@@ -132,7 +133,7 @@ class InventoryWrites:
         cutoff = engine.staleness.cutoff(now) if engine.staleness else None
         for key, seen in changes.seen.items():
             was = fleet.last_seen_of(fleet.slot_of[key]) if key in fleet.slot_of else None
-            fleet.touch(key, seen)
+            mark_seen(fleet, key, seen)
             if cutoff is not None and was is not None and was < cutoff <= seen:
                 touched.add(key)  # was stale, reports again
         if not touched and not changes.employees:

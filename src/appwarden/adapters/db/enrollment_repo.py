@@ -8,7 +8,7 @@ from typing import Any
 
 from appwarden.adapters.db.codec import from_t, must_t, t
 from appwarden.core.exemptions import Attestation
-from appwarden.services.ports import DeviceCredential, EnrollmentCode
+from appwarden.services.ports import ChangeRecorder, DeviceCredential, EnrollmentCode
 
 _CODE_COLS = (
     "id, owner, ownership, device_key, created_by, created_at, expires_at, used_at, used_by"
@@ -112,8 +112,9 @@ class SqliteEnrollments:
 class SqliteAttestations:
     _COLS = "id, device, policy, employee, statement, signed_at, expires_at, signature, revoked_at"
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, changes: ChangeRecorder) -> None:
         self.conn = conn
+        self.changes = changes
 
     def get(self, attestation_id: str) -> Attestation | None:
         row = self.conn.execute(
@@ -135,6 +136,8 @@ class SqliteAttestations:
             "UPDATE attestations SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
             (t(at), attestation_id),
         )
+        if cur.rowcount == 1:
+            self.changes.record("attestation", [attestation_id])
         return cur.rowcount == 1
 
 

@@ -93,8 +93,9 @@ def _row(row: Any, identities: tuple[str, ...]) -> DeviceRow:
 def app_history(conn: sqlite3.Connection, key: str) -> list[dict[str, Any]]:
     """Install and removal events of a device, oldest first.
 
-    Apps the device already had at its first report have no install event; they appear as
-    `first_seen` at the time of that report (when they were first known to be there).
+    Apps the device already had at its first report have no install event of their own (stored
+    as `first_seen` once removed); they appear as `installed` at the time of that report with
+    `first_report: true`: known to be there since then, the real install date is unknown.
     """
     rows = conn.execute(
         "SELECT e.event, e.at, e.source, a.platform, a.identifier, a.name_folded, a.name"
@@ -112,11 +113,12 @@ def app_history(conn: sqlite3.Connection, key: str) -> list[dict[str, Any]]:
     rows.sort(key=lambda r: (r[1], order[r[0]], r[4], r[5]))
     return [
         {
-            "event": r[0],
+            "event": "installed" if r[0] == "first_seen" else r[0],
             "at": r[1],
             "source": r[2],
             "app": f"{r[3]}:{r[4]}" if r[4] else f"name:{r[5]}",
             "name": r[6],
+            "first_report": r[0] == "first_seen",
         }
         for r in rows
     ]

@@ -82,7 +82,7 @@ class SqliteUnitOfWork:
         self.campaign_pages = SqliteCampaignPages(conn)
         self.sources = SqliteSources(conn, self.changes)
         self.enrollments = SqliteEnrollments(conn)
-        self.attestations = SqliteAttestations(conn)
+        self.attestations = SqliteAttestations(conn, self.changes)
         self._savepoints = 0
 
     @contextmanager

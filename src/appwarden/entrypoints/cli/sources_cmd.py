@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from appwarden.core.staleness import seen_before
 from appwarden.core.timeutil import iso
 from appwarden.entrypoints.cli.context import (
     STATE,
@@ -70,7 +71,8 @@ def history(
     for col in ("at", "event", "app", "name", "source"):
         table.add_column(col)
     for e in events:
-        table.add_row(e["at"], e["event"], e["app"], e["name"], e["source"])
+        event = f"{e['event']} (first report)" if e["first_report"] else e["event"]
+        table.add_row(e["at"], event, e["app"], e["name"], e["source"])
     out.print(table if events else f"no app history for {device}")
 
 
@@ -110,7 +112,7 @@ def stale(now: NowOption = None, json_out: JsonOption = False) -> None:
         return
     fleet = engine.fleet
     cutoff = staleness.cutoff(STATE.now(now))
-    slots = sorted(fleet.seen_before(cutoff), key=lambda s: fleet.last_seen[s])
+    slots = sorted(seen_before(fleet, cutoff), key=lambda s: fleet.last_seen[s])
     rows = [{"device": fleet.keys[s], "last_seen": iso(fleet.last_seen_of(s))} for s in slots]
     if json_out:
         emit_json({"cutoff": iso(cutoff), "effect": staleness.effect.value, "devices": rows})
