@@ -1,4 +1,4 @@
-"""Several sources, one device: field precedence, freshness, conflicts, app union (pure core)."""
+"""Several sources, one device: field precedence, freshness, conflicts, apps (pure core)."""
 
 from __future__ import annotations
 
@@ -97,23 +97,57 @@ def test_overlay_keeps_what_a_thinner_report_did_not_say():
     assert merged.observed_at == T0
 
 
-def test_apps_are_the_union_and_a_disagreement_between_full_views_is_a_conflict():
-    tiktok, outlook, wechat = (
-        app("com.zhiliaoapp.musically", "ios"),
-        app("com.microsoft.Office.Outlook", "ios"),
-        app("com.tencent.xin", "ios"),
-    )
+TIKTOK = app("com.zhiliaoapp.musically", "ios")
+OUTLOOK = app("com.microsoft.Office.Outlook", "ios")
+WECHAT = app("com.tencent.xin", "ios")
+
+
+def test_the_freshest_full_list_wins_and_an_older_one_that_disagrees_is_a_conflict():
+    when = {"intune": T0, "jamf": T0 - timedelta(days=2)}
     apps, conflict = merge_apps(
-        {"intune": [outlook, tiktok], "jamf": [outlook, wechat]}, ["intune", "jamf"], RULES
+        {"intune": [OUTLOOK, TIKTOK], "jamf": [OUTLOOK, WECHAT]}, ["intune", "jamf"], RULES, when
     )
-    assert apps == frozenset({tiktok, outlook, wechat})
-    assert conflict is not None and conflict.field == "apps"
+    assert apps == frozenset({OUTLOOK, TIKTOK})
+    assert conflict is not None and conflict.field == "apps" and conflict.chosen_source == "intune"
     assert dict(conflict.others) == {
-        "intune": "lacks ios:com.tencent.xin",
-        "jamf": "lacks ios:com.zhiliaoapp.musically",
+        "jamf": "also lists ios:com.tencent.xin; lacks ios:com.zhiliaoapp.musically"
     }
-    _, quiet = merge_apps({"intune": [outlook], "jamf": [outlook, wechat]}, ["jamf"], RULES)
-    assert quiet is None  # a managed-only view lacking apps is expected, not a conflict
+
+
+def test_an_app_removed_since_an_older_full_report_is_gone():
+    """The phone's own check-in, newer than the MDM's inventory, no longer lists TikTok."""
+    when = {"checkin": T0, "intune": T0 - timedelta(days=1)}
+    apps, conflict = merge_apps(
+        {"checkin": [OUTLOOK], "intune": [OUTLOOK, TIKTOK]}, ["checkin", "intune"], RULES, when
+    )
+    assert apps == frozenset({OUTLOOK})
+    assert conflict is not None and dict(conflict.others) == {
+        "intune": "also lists ios:com.zhiliaoapp.musically"
+    }
+
+
+@pytest.mark.parametrize("latest", ["intune", "jamf"])
+def test_between_two_full_lists_of_the_same_instant_the_later_report_wins(latest):
+    lists = {"intune": [OUTLOOK, TIKTOK], "jamf": [OUTLOOK]}
+    when = {"intune": T0, "jamf": T0}
+    apps, _ = merge_apps(lists, ["intune", "jamf"], RULES, when, latest)
+    assert apps == frozenset(lists[latest])
+
+
+def test_managed_only_views_add_apps_only_when_not_older_than_the_full_list():
+    lists = {"checkin": [OUTLOOK], "intune": [WECHAT]}
+    fresh = {"checkin": T0 - timedelta(hours=1), "intune": T0}
+    apps, conflict = merge_apps(lists, ["checkin"], RULES, fresh)
+    assert apps == frozenset({OUTLOOK, WECHAT}) and conflict is None
+    older = {"checkin": T0, "intune": T0 - timedelta(hours=1)}
+    apps, _ = merge_apps(lists, ["checkin"], RULES, older)
+    assert apps == frozenset({OUTLOOK})
+
+
+def test_without_a_full_view_the_apps_are_the_union_and_no_conflict():
+    apps, quiet = merge_apps({"intune": [OUTLOOK], "jamf": [OUTLOOK, WECHAT]}, [], RULES)
+    assert apps == frozenset({OUTLOOK, WECHAT})
+    assert quiet is None  # managed-only views lacking apps are expected, not a conflict
 
 
 @pytest.mark.parametrize(

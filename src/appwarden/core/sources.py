@@ -12,15 +12,17 @@ Merging (`merge_facts`) is a pure function of the stored facts:
   wins; between equal ranks, the fresher report wins. Every other current source that knows a
   different value is recorded as a `FieldConflict`: visible, never silently overwritten.
 * Mail identities are the union of the current reports'; visibility is the best current one.
-* Apps (`merge_apps`) are the union of the current sources' lists; two sources that both see
-  every app and disagree are a conflict on `apps`.
+* Apps (`merge_apps`): when some current source sees every app, the freshest such list is the
+  device's (an app removed since an older report is gone), plus what managed-only views at
+  least as fresh add; an older full list that disagrees is a conflict on `apps`. Without a
+  full view, the union of the current lists.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from appwarden.core.inventory import (
     AppKey,
@@ -83,6 +85,9 @@ class SourceReport:
             if imei:
                 keys.append(("imei", imei))
         return keys
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,33 +254,56 @@ def merge_apps(
     lists: Mapping[str, Iterable[InstalledApp]],
     sees_all: Iterable[str],
     rules: MergeRules,
+    observed: Mapping[str, datetime] | None = None,
+    latest: str = "",
 ) -> tuple[frozenset[InstalledApp], FieldConflict | None]:
-    """The union of the sources' app lists (the best-ranked source's row wins per app)."""
+    """The device's apps from the current sources' lists (see the module docstring).
+
+    `observed` says when each source reported; `latest` is the report being applied now,
+    which wins a tie in freshness (the later of two reports of the same instant).
+    """
     if len(lists) == 1:  # one current source: its list is the device's (the common case)
         return frozenset(next(iter(lists.values()))), None
-    chosen: dict[AppKey, InstalledApp] = {}
-    keys_by_source: dict[str, set[AppKey]] = {}
-    for source in sorted(lists, key=lambda s: (-rules.rank(s), s)):
-        keys = keys_by_source.setdefault(source, set())
-        for app in lists[source]:
-            chosen[app.key] = app
-            keys.add(app.key)
-    full = [s for s in sees_all if s in keys_by_source]
-    everything = set(chosen)
+    when = observed or {}
+    full = [s for s in sees_all if s in lists]
+    if not full:
+        chosen: dict[AppKey, InstalledApp] = {}
+        for source in sorted(lists, key=lambda s: (-rules.rank(s), s)):
+            chosen.update((app.key, app) for app in lists[source])
+        return frozenset(chosen.values()), None
+    lead = max(full, key=lambda s: (when.get(s, _EPOCH), s == latest, -rules.rank(s), s))
+    chosen = {app.key: app for app in lists[lead]}
+    for source in sorted(set(lists) - set(full)):  # managed-only views as fresh as the lead
+        if when.get(source, _EPOCH) >= when.get(lead, _EPOCH):
+            for app in lists[source]:
+                chosen.setdefault(app.key, app)
+    return frozenset(chosen.values()), _apps_conflict(lead, chosen, full, lists)
+
+
+def _apps_conflict(
+    lead: str,
+    chosen: Mapping[AppKey, InstalledApp],
+    full: Sequence[str],
+    lists: Mapping[str, Iterable[InstalledApp]],
+) -> FieldConflict | None:
     others = []
-    if len(full) > 1:
-        for source in sorted(full):
-            missing = everything - keys_by_source[source]
-            if missing:
-                shown = sorted(_label(k) for k in missing)
-                extra = f" and {len(shown) - 10} more" if len(shown) > 10 else ""
-                others.append((source, "lacks " + ", ".join(shown[:10]) + extra))
-    conflict = None
-    if others:
-        conflict = FieldConflict(
-            "apps", f"{len(everything)} apps (union)", "+".join(full), tuple(others)
-        )
-    return frozenset(chosen.values()), conflict
+    for source in sorted(s for s in full if s != lead):
+        keys = {app.key for app in lists[source]}
+        parts = [
+            (verb, sorted(_label(k) for k in diff))
+            for verb, diff in (("also lists", keys - set(chosen)), ("lacks", set(chosen) - keys))
+            if diff
+        ]
+        if parts:
+            others.append((source, "; ".join(f"{verb} {_shorten(names)}" for verb, names in parts)))
+    if not others:
+        return None
+    return FieldConflict("apps", f"{len(chosen)} apps as {lead} reported", lead, tuple(others))
+
+
+def _shorten(names: list[str]) -> str:
+    extra = f" and {len(names) - 10} more" if len(names) > 10 else ""
+    return ", ".join(names[:10]) + extra
 
 
 def _label(key: AppKey) -> str:

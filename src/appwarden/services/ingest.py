@@ -282,7 +282,11 @@ class Ingest:
         if mine_counts and own is not None:
             lists[report.source] = own
         apps, app_conflict = merge_apps(
-            _current_lists(lists, merged), _sees_all(everyone, merged), self.rules
+            _current_lists(lists, merged),
+            _sees_all(everyone, merged),
+            self.rules,
+            {s: f.observed_at for s, f in everyone.items()},
+            report.source,
         )
         device = device_of(key, merged, apps)
         change = self.uow.inventory.upsert_device(
