@@ -310,6 +310,57 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("smtp_rate", "20", "At most this many messages per second to the relay.", "int"),
     Setting("smtp_timeout", "PT30S", "Timeout of one SMTP conversation step.", "duration"),
     *GATEWAY_SETTINGS,
+    # -- inventory (docs/inventory.md) -----------------------------------------------------------
+    Setting(
+        "source_precedence",
+        "checkin,intune,jamf,google-amapi,google-admin,fleet,headwind,native,demo",
+        "Comma-separated inventory sources, most trusted first: when two current reports of one "
+        "device disagree on a field, the first source in this list wins (the conflict is kept).",
+    ),
+    Setting(
+        "merge_window",
+        "P7D",
+        "A source's report counts as current while it is at most this much older than the "
+        "device's newest report; older reports only fill fields nobody else reports.",
+        "duration",
+    ),
+    Setting(
+        "stale_after",
+        "P30D",
+        "A device that has not reported for this long is stale.",
+        "duration",
+    ),
+    Setting(
+        "stale_effect",
+        "unknown",
+        "What staleness does: `ignore` (judge by the last report), `unknown` (apps count as "
+        "unseen; the policy's `unknown:` decides) or `block` (staleness itself fails).",
+        choices=("ignore", "unknown", "block"),
+    ),
+    Setting(
+        "checkin_max_bytes", "2000000", "Largest check-in request body accepted, in bytes.", "int"
+    ),
+    Setting("checkin_max_apps", "5000", "Most apps one check-in may list.", "int"),
+    Setting(
+        "checkin_batch",
+        "256",
+        "Most check-ins written in one transaction by the group-commit writer.",
+        "int",
+    ),
+    Setting("enrollment_code_ttl", "P7D", "How long an enrolment code stays usable.", "duration"),
+    Setting(
+        "attestation_ttl",
+        "P30D",
+        "How long an employee's attestation holds before it must be signed again.",
+        "duration",
+    ),
+    Setting(
+        "signing_key_file",
+        "",
+        "File with the server secret that signs attestations; empty means "
+        "<home>/signing.key, created (mode 600) on first use.",
+        "path",
+    ),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
 

@@ -34,7 +34,8 @@ from appwarden.core.inventory import (
 from appwarden.core.policy import PolicyVersion
 from appwarden.core.policy_data import policy_digest
 from appwarden.core.policy_spec import policy_from_data
-from appwarden.core.timeutil import parse_instant
+from appwarden.core.staleness import StaleEffect, Staleness
+from appwarden.core.timeutil import parse_duration, parse_instant
 
 DEFAULT_POLICY: dict[str, Any] = {
     "slug": "tiktok-mail",
@@ -58,6 +59,7 @@ CASE_KEYS = {
     "policies",
     "exemptions",
     "attestations",
+    "staleness",
     "steps",
 }
 EMPLOYEE_KEYS = {"email", "name", "locale", "timezone", "department", "country", "groups"}
@@ -72,11 +74,13 @@ DEVICE_KEYS = {
     "mail",
     "eas",
     "apps",
+    "last_seen",
 }
 APP_KEYS = {"id", "name", "publisher"}
 POLICY_KEYS = {"published", "version", "spec"}
 EXEMPTION_KEYS = {"id", "target", "policy", "created", "expires", "revoked"}
 ATTESTATION_KEYS = {"device", "policy", "employee", "signed", "expires", "revoked"}
+STALENESS_KEYS = {"after", "effect"}
 STEP_KEYS = {"now", "devices", "remove_devices", "policies", "expect"}
 EXPECT_KEYS = {"verdicts", "compliant", "out_of_scope", "transitions", "decisions"}
 VERDICT_KEYS = {"status", "deadline", "until", "enforce_at", "apps", "confidence", "findings"}
@@ -159,6 +163,7 @@ def device(row: Mapping[str, Any]) -> Device:
         mail=MailIdentities(tuple(row.get("eas", []))),
         has_mail_access=bool(row.get("mail", True)),
         apps=apps,
+        last_seen=instant(row["last_seen"]) if row.get("last_seen") else None,
     )
 
 
@@ -219,3 +224,12 @@ def attestations(case: Mapping[str, Any]) -> AttestationBook:
             )
         )
     return AttestationBook(rows)
+
+
+def staleness(case: Mapping[str, Any]) -> Staleness | None:
+    """The case's staleness setting (`after`, `effect`), or None: staleness off."""
+    spec = case.get("staleness")
+    if not spec:
+        return None
+    check_keys(spec, STALENESS_KEYS, "staleness")
+    return Staleness(parse_duration(spec["after"]), StaleEffect(spec.get("effect", "unknown")))

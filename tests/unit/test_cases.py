@@ -4,7 +4,8 @@ Each case gives employees, devices, policies, exemptions and attestations, then 
 (an instant, optionally changed devices or policies) with the exact verdicts and transitions
 expected, and optionally what a mail gateway is told. Every step also checks that the
 single-device path, run on the case's own device values, agrees with the fleet path verdict for
-verdict. The format is described in tests/cases/README.md.
+verdict, and so does the single-slot path that check-ins use (one slot of the fleet index).
+The format is described in tests/cases/README.md.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from appwarden.core.catalog import Catalog
 from appwarden.core.decision import DecisionIndex, decide, entries_for_device, titles_of
 from appwarden.core.exemptions import AttestationBook, ExemptionBook
 from appwarden.core.fleet import FleetIndex, load_device
-from appwarden.core.fleet_assess import FleetAssessment, assess_fleet
+from appwarden.core.fleet_assess import FleetAssessment, MatchCache, assess_fleet, assess_slot
 from appwarden.core.inventory import Device, DeviceFacts, Employee
 from appwarden.core.matching import BarredApps
 from appwarden.core.policy import PolicyVersion
@@ -43,6 +44,7 @@ class World:
         self.versions: list[PolicyVersion] = c.versions(case.get("policies", [{}]))
         self.exemptions: ExemptionBook = c.exemptions(case)
         self.attestations: AttestationBook = c.attestations(case)
+        self.staleness = c.staleness(case)
         self.rows: dict[str, Mapping[str, Any]] = {d["key"]: d for d in case.get("devices", [])}
         self.previous: dict[str, dict[str, Verdict]] = {}  # by policy, then device
 
@@ -70,6 +72,7 @@ class World:
             self.attestations,
             self.previous,
             now,
+            staleness=self.staleness,
         )
         return fleet, devices, result
 
@@ -132,26 +135,47 @@ def _check_decisions(
 
 
 def _check_paths_agree(
-    where: str, world: World, devices: dict[str, Device], current: Verdicts, now: datetime
+    where: str,
+    world: World,
+    fleet: FleetIndex,
+    devices: dict[str, Device],
+    current: Verdicts,
+    now: datetime,
 ) -> None:
-    """The single-device path on the case's own Device values gives the fleet's verdicts."""
+    """The single-device path on the case's own Device values, and the single-slot path on
+    the fleet index, give the fleet's verdicts."""
     for key, dev in devices.items():
         owner = world.employees.get(dev.owner.lower()) if dev.owner else None
         for pv in world.versions:
+            barred = BarredApps(pv.policy.rule.barred, world.catalog)
+            previous = world.previous.get(pv.slug, {}).get(key)
             single = assess_device(
                 DeviceFacts(dev, owner),
                 pv,
-                BarredApps(pv.policy.rule.barred, world.catalog),
+                barred,
                 world.exemptions,
                 world.attestations,
-                world.previous.get(pv.slug, {}).get(key),
+                previous,
                 now,
+                world.staleness,
+            )
+            slot = assess_slot(
+                fleet,
+                fleet.slot_of[key],
+                pv,
+                MatchCache(barred),
+                world.exemptions,
+                world.attestations,
+                previous,
+                now,
+                world.staleness,
             )
             fleet_verdict = current.get((key, pv.slug))
-            if single is None or single.is_plain_compliant:
-                assert fleet_verdict is None, f"{where}: {key}/{pv.slug} paths disagree"
-            else:
-                assert single == fleet_verdict, f"{where}: {key}/{pv.slug} paths disagree"
+            for path, other in (("single-device", single), ("single-slot", slot)):
+                if other is None or other.is_plain_compliant:
+                    assert fleet_verdict is None, f"{where}: {key}/{pv.slug} {path} disagrees"
+                else:
+                    assert other == fleet_verdict, f"{where}: {key}/{pv.slug} {path} disagrees"
 
 
 def _run_step(path: Path, number: int, world: World, step: Mapping[str, Any]) -> None:
@@ -176,7 +200,7 @@ def _run_step(path: Path, number: int, world: World, step: Mapping[str, Any]) ->
     got = sorted(f"{t.device}/{t.policy} {t.kind.value}" for t in result.transitions)
     assert got == sorted(expect["transitions"] or []), f"{where}: transitions {got}"
     _check_decisions(where, world, current, fleet, now, expect.get("decisions") or {})
-    _check_paths_agree(where, world, devices, current, now)
+    _check_paths_agree(where, world, fleet, devices, current, now)
     world.previous = result.by_policy()
 
 
@@ -192,7 +216,7 @@ def test_case(path: Path) -> None:
 
 def test_enough_cases() -> None:
     """Issue 2 asks for at least 30 cases; the set must not shrink by accident."""
-    assert len(CASES) >= 44
+    assert len(CASES) >= 48
 
 
 @pytest.mark.parametrize(

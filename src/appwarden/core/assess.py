@@ -24,7 +24,11 @@ from appwarden.core.inventory import (
 )
 from appwarden.core.matching import AppMatch, BarredApps
 from appwarden.core.policy import Action, PolicyVersion, Scope, UnknownMode
+from appwarden.core.staleness import StaleEffect, StaleMark, Staleness
 from appwarden.core.verdict import Finding, FindingKind, Status, Verdict
+
+# Findings a policy's `unknown:` attestation can answer: "the app is not there, trust me".
+_ATTESTABLE = frozenset({FindingKind.APPS_UNSEEN, FindingKind.DEVICE_STALE})
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +109,7 @@ def assess_device(
     attestations: AttestationBook,
     previous: Verdict | None,
     now: datetime,
+    staleness: Staleness | None = None,
 ) -> Verdict | None:
     """The verdict of one device under one policy version, or None when out of scope."""
     if not in_scope(pv.policy.scope, scope_facts(facts)):
@@ -130,6 +135,7 @@ def assess_device(
         attestations,
         previous,
         now,
+        staleness.mark(device.last_seen, now) if staleness else None,
     )
 
 
@@ -156,12 +162,17 @@ def settle(
     attestations: AttestationBook,
     previous: Verdict | None,
     now: datetime,
+    stale: StaleMark | None = None,
 ) -> Verdict:
     """Turn findings into a verdict: deadlines, exemptions, attestations, unknown inventory.
 
     This runs once per failing (device, policy) in a fleet assessment, so it avoids needless
-    allocation; the cases in tests/cases pin its behaviour.
+    allocation; the cases in tests/cases pin its behaviour. `stale` marks a device that stopped
+    reporting (core.staleness): under the `unknown` effect it cannot be known to be fine; under
+    `block` staleness itself fails.
     """
+    if stale is not None and stale.effect is not StaleEffect.IGNORE:
+        findings = [*findings, stale.finding()]
     policy = pv.policy
     slug = pv.slug
     if not findings and not unseen:
@@ -173,8 +184,9 @@ def settle(
         found = tuple(findings)
         kinds = {found[0].kind} if found else set()
     real = found
-    if _UNREPORTED in kinds:
-        real = tuple(f for f in found if f.kind is not _UNREPORTED)
+    unknowing = _UNKNOWING if stale is None or stale.fails else _UNKNOWING_STALE
+    if kinds & unknowing:
+        real = tuple(f for f in found if f.kind not in unknowing)
     if previous is not None and previous.since is not None and not previous.is_plain_compliant:
         since = previous.since
     else:
@@ -192,7 +204,7 @@ def settle(
             return Verdict(
                 device, slug, pv.version, Status.UNKNOWN, policy.action, found, None, None, since
             )
-        only_unseen = unseen and kinds == {_HIDDEN}
+        only_unseen = bool(kinds) and kinds <= _ATTESTABLE  # apps unseen, or the device stale
         attested = None
         if policy.unknown is UnknownMode.ATTEST and only_unseen and attestations:
             attested = attestations.valid(device, slug, now)
@@ -248,6 +260,8 @@ def settle(
 _UNSEEN = Finding(FindingKind.APPS_UNSEEN, detail="apps cannot be seen")
 _UNREPORTED = FindingKind.OS_UNREPORTED
 _HIDDEN = FindingKind.APPS_UNSEEN
+_UNKNOWING = frozenset({_UNREPORTED})  # findings that say "cannot know", not "wrong"
+_UNKNOWING_STALE = frozenset({_UNREPORTED, FindingKind.DEVICE_STALE})
 
 
 def _later(a: datetime, b: datetime | None) -> datetime:

@@ -30,6 +30,8 @@ class EventType(StrEnum):
     DEVICE_CREDENTIAL_REVOKED = "device_credential_revoked"
     DIRECTORY_SYNCED = "directory_synced"
     ATTESTATION_SIGNED = "attestation_signed"
+    ATTESTATION_REVOKED = "attestation_revoked"
+    ENROLLMENT_CODE_CREATED = "enrollment_code_created"
     # policy
     POLICY_APPLIED = "policy_applied"
     POLICY_RETIRED = "policy_retired"

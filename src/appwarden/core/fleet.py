@@ -14,7 +14,7 @@ from __future__ import annotations
 from array import array
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime
 
 from pyroaring import BitMap
 
@@ -30,6 +30,7 @@ from appwarden.core.inventory import (
     Visibility,
     parse_version,
 )
+from appwarden.core.timeutil import from_epoch, to_epoch
 
 _PLATFORMS = list(Platform)
 _OWNERSHIPS = list(Ownership)
@@ -60,6 +61,7 @@ class DeviceRow:
     owner: str | None
     identities: tuple[str, ...]
     name: str = ""
+    last_seen: datetime | None = None
 
 
 class FleetIndex:
@@ -72,6 +74,7 @@ class FleetIndex:
         self.visibility = bytearray()
         self.os_code = array("I")
         self.patch = array("i")  # date ordinal, 0 = not reported
+        self.last_seen = array("q")  # epoch seconds of the newest report, 0 = not known
         self.owner = array("i")
         self.identities: list[tuple[str, ...]] = []
         self.names: list[str] = []
@@ -208,6 +211,7 @@ class FleetIndex:
         self.visibility.append(0)
         self.os_code.append(0)
         self.patch.append(0)
+        self.last_seen.append(0)
         self.owner.append(_NO_OWNER)
         self.identities.append(())
         self.names.append("")
@@ -226,6 +230,7 @@ class FleetIndex:
         self.visibility[slot] = _VISIBILITIES.index(row.visibility)
         self.os_code[slot] = self._os_code(row.os_version)
         self.patch[slot] = row.android_patch.toordinal() if row.android_patch else 0
+        self.last_seen[slot] = int(to_epoch(row.last_seen)) if row.last_seen else 0
         self.identities[slot] = row.identities
         self.names[slot] = row.name
         owner = self.owner_slot(row.owner)
@@ -241,9 +246,11 @@ class FleetIndex:
         old = self.device_apps[slot]
         if old == new:
             return AppDiff((), ())
-        old_set, new_set = set(old), set(new)
-        added = tuple(sorted(new_set - old_set))
-        removed = tuple(sorted(old_set - new_set))
+        if old:
+            old_set, new_set = set(old), set(new)
+            added, removed = tuple(sorted(new_set - old_set)), tuple(sorted(old_set - new_set))
+        else:  # a device's first apps (loading a fleet): nothing to compare or take away
+            added, removed = tuple(new), ()
         for app in added:
             self.app_devices[app].add(slot)
         for app in removed:
@@ -308,6 +315,10 @@ class FleetIndex:
     def os_of(self, slot: int) -> tuple[int, ...] | None:
         return self.os_parsed[self.os_code[slot]]
 
+    def last_seen_of(self, slot: int) -> datetime | None:
+        value = self.last_seen[slot]
+        return from_epoch(value) if value else None
+
     def facts(self, key: str) -> DeviceFacts | None:
         """Rebuild the domain view of one device (for single-device assessment and display)."""
         slot = self.slot_of.get(key)
@@ -337,6 +348,7 @@ class FleetIndex:
             has_mail_access=slot in self.mail,
             apps=apps,
             name=self.names[slot],
+            last_seen=self.last_seen_of(slot),
         )
         return DeviceFacts(device, owner)
 
@@ -376,6 +388,7 @@ def row_of(device: Device) -> DeviceRow:
         owner=device.owner,
         identities=device.mail.identity_keys(),
         name=device.name,
+        last_seen=device.last_seen,
     )
 
 

@@ -1,8 +1,8 @@
 """Assessment of the whole fleet against policy versions, on the fleet index.
 
-Bitmaps find the candidates (in scope and carrying a barred app, failing an OS rule, unseen, or
-failing before); `assess.settle` decides each candidate's verdict exactly as the single-device
-path does. Everyone else in scope is plainly compliant and costs nothing.
+Bitmaps find the candidates (in scope and carrying a barred app, failing an OS rule, unseen,
+stale, or failing before); `assess.settle` decides each candidate's verdict exactly as the
+single-device path does. Everyone else in scope is plainly compliant and costs nothing.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from datetime import date, datetime
 
 from pyroaring import BitMap
 
-from appwarden.core.assess import app_finding, os_findings, settle
+from appwarden.core.assess import ScopeFacts, app_finding, in_scope, os_findings, settle
 from appwarden.core.catalog import Catalog
 from appwarden.core.exemptions import (
     EMPTY_ATTESTATIONS,
@@ -26,6 +26,7 @@ from appwarden.core.fleet import FleetIndex
 from appwarden.core.inventory import AppKey, AppPlatform, Platform, Visibility
 from appwarden.core.matching import AppMatch, BarredApps
 from appwarden.core.policy import PolicyVersion, Scope
+from appwarden.core.staleness import StaleEffect, StaleMark, Staleness, seen_before
 from appwarden.core.verdict import (
     ByPolicy,
     Finding,
@@ -157,12 +158,15 @@ def assess_policy(
     attestations: AttestationBook,
     previous: Mapping[str, Verdict],
     now: datetime,
+    stale: Mapping[int, StaleMark] | None = None,
 ) -> PolicyResult:
     """Verdicts of every device in scope of one policy version (sparse: non-compliant only).
 
     Devices that failed before and pass now need no work here: they are simply absent, and the
-    diff against `previous` reports them as resolved.
+    diff against `previous` reports them as resolved. `stale` maps the slots of stale devices to
+    their mark (see `stale_marks`).
     """
+    stale = {s: m for s, m in (stale or {}).items() if s in fleet.live}
     scope = scope_bitmap(fleet, pv.policy.scope)
     findings = _app_findings(fleet, cache, scope)
     _add_os_findings(fleet, pv, scope, findings, now)
@@ -175,16 +179,34 @@ def assess_policy(
     keys = fleet.keys
     verdicts = result.verdicts
     prev = previous.get
+    mark = stale.get
     for slot, found in findings.items():
         key = keys[slot]
         verdict = settle(
-            key, owner_of(slot), pv, found, slot in unseen, exemptions, attestations, prev(key), now
+            key,
+            owner_of(slot),
+            pv,
+            found,
+            slot in unseen,
+            exemptions,
+            attestations,
+            prev(key),
+            now,
+            mark(slot),
         )
         if verdict.status is not _COMPLIANT or verdict.findings or verdict.until is not None:
             verdicts[key] = verdict  # not plainly compliant (inlined: hot loop)
-    _settle_unseen(
-        fleet, pv, unseen - BitMap(findings), exemptions, attestations, previous, now, verdicts
-    )
+    rest = unseen - BitMap(findings)
+    _settle_unseen(fleet, pv, rest, exemptions, attestations, previous, now, verdicts, stale)
+    for slot, stale_mark in stale.items():  # stale, in scope, nothing else found
+        if slot in scope and slot not in findings and slot not in unseen:
+            key = keys[slot]
+            verdict = settle(
+                key, owner_of(slot), pv, [], False, exemptions, attestations, prev(key), now,
+                stale_mark,
+            )  # fmt: skip
+            if not verdict.is_plain_compliant:
+                verdicts[key] = verdict
     return result
 
 
@@ -209,6 +231,7 @@ def _settle_unseen(
     previous: Mapping[str, Verdict],
     now: datetime,
     out: dict[str, Verdict],
+    stale: Mapping[int, StaleMark],
 ) -> None:
     """Devices whose apps cannot be seen and that have no other finding.
 
@@ -228,8 +251,14 @@ def _settle_unseen(
         key = fleet.keys[slot]
         before = previous.get(key)
         owner = owner_of(slot)
-        if before is not None or key in special or (owner is not None and owner in employees):
-            verdict = settle(key, owner, pv, [], True, exemptions, attestations, before, now)
+        mark = stale.get(slot)
+        if (
+            before is not None
+            or mark is not None
+            or key in special
+            or (owner is not None and owner in employees)
+        ):
+            verdict = settle(key, owner, pv, [], True, exemptions, attestations, before, now, mark)
             if not verdict.is_plain_compliant:
                 out[key] = verdict
         elif not plain:
@@ -274,6 +303,68 @@ def _add_os_findings(
             out.setdefault(slot, []).extend(found)
 
 
+def assess_slot(
+    fleet: FleetIndex,
+    slot: int,
+    pv: PolicyVersion,
+    cache: MatchCache,
+    exemptions: ExemptionBook,
+    attestations: AttestationBook,
+    previous: Verdict | None,
+    now: datetime,
+    staleness: Staleness | None = None,
+) -> Verdict | None:
+    """One device of the index under one policy version: `assess_policy` for a single slot
+    (after a check-in), reading the same columns and the same match cache."""
+    owner = fleet.owner_of(slot)
+    platform = fleet.platform_of(slot)
+    scope_facts = ScopeFacts(
+        platform,
+        fleet.ownership_of(slot),
+        slot in fleet.mail,
+        owner.department if owner else "",
+        owner.groups if owner else frozenset(),
+    )
+    if not in_scope(pv.policy.scope, scope_facts):
+        return None
+    matched = cache.refresh(fleet)
+    findings = [
+        app_finding(fleet.app_keys[app], fleet.app_names[app], matched[app])
+        for app in fleet.device_apps[slot]
+        if app in matched
+    ]
+    if pv.policy.rule.checks_os:
+        findings += os_findings(pv, platform, fleet.os_of(slot), fleet.patch_of(slot), now)
+    unseen = not cache.barred.is_empty and fleet.visibility_of(slot) is not Visibility.ALL
+    mark = staleness.mark(fleet.last_seen_of(slot), now) if staleness else None
+    return settle(
+        fleet.keys[slot],
+        owner.email if owner else None,
+        pv,
+        findings,
+        unseen,
+        exemptions,
+        attestations,
+        previous,
+        now,
+        mark,
+    )
+
+
+def stale_marks(
+    fleet: FleetIndex, staleness: Staleness | None, now: datetime
+) -> dict[int, StaleMark]:
+    """Slot -> mark for every stale device (none when staleness is off or `ignore`)."""
+    if staleness is None or staleness.effect is StaleEffect.IGNORE:
+        return {}
+    marks = {}
+    for slot in seen_before(fleet, staleness.cutoff(now)):
+        mark = staleness.mark(fleet.last_seen_of(slot), now)
+        if mark is not None:
+            marks[slot] = mark
+    return marks
+
+
 def assess_fleet(
     fleet: FleetIndex,
     versions: Iterable[PolicyVersion],
@@ -283,12 +374,14 @@ def assess_fleet(
     previous: ByPolicy,
     now: datetime,
     caches: dict[str, MatchCache] | None = None,
+    staleness: Staleness | None = None,
 ) -> FleetAssessment:
     """Assess every policy version over the fleet and diff against `previous` (by policy).
 
     Verdicts in `previous` for policies not in `versions` (retired policies) resolve.
     """
     caches = {} if caches is None else caches
+    marks = stale_marks(fleet, staleness, now)
     results: dict[str, PolicyResult] = {}
     transitions: list[Transition] = []
     for pv in versions:
@@ -297,7 +390,7 @@ def assess_fleet(
         if stale or cache is None or cache.barred.matchers != pv.policy.rule.barred:
             cache = caches[pv.slug] = MatchCache(BarredApps(pv.policy.rule.barred, catalog))
         before = previous.get(pv.slug, {})
-        result = assess_policy(fleet, pv, cache, exemptions, attestations, before, now)
+        result = assess_policy(fleet, pv, cache, exemptions, attestations, before, now, marks)
         results[pv.slug] = result
         transitions += diff_policy(pv.slug, before, result.verdicts, now)
     for slug, before in previous.items():

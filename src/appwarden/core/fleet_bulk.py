@@ -20,6 +20,7 @@ from appwarden.core.fleet import (
     DeviceRow,
     FleetIndex,
 )
+from appwarden.core.timeutil import to_epoch
 
 
 class FleetBulkLoader:
@@ -47,6 +48,7 @@ class FleetBulkLoader:
         fleet.visibility[slot] = visibility
         fleet.os_code[slot] = fleet._os_code(row.os_version)
         fleet.patch[slot] = row.android_patch.toordinal() if row.android_patch else 0
+        fleet.last_seen[slot] = int(to_epoch(row.last_seen)) if row.last_seen else 0
         fleet.identities[slot] = row.identities
         fleet.names[slot] = row.name
         owner = fleet.owner_slot(row.owner)

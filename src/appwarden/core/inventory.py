@@ -30,6 +30,8 @@ class Platform(StrEnum):
 class AppPlatform(StrEnum):
     """The identifier space an app id lives in."""
 
+    __hash__ = str.__hash__  # Enum's own hash is a Python call; the value's is not
+
     ANDROID = "android"
     IOS = "ios"  # iOS and iPadOS bundle ids
     MACOS = "macos"
@@ -97,17 +99,37 @@ _PLATFORM_VALUES = frozenset(p.value for p in Platform)
 
 @dataclass(frozen=True, slots=True)
 class InstalledApp:
-    """One app seen on a device. `ref` is None for name-only rows (low confidence)."""
+    """One app seen on a device. `ref` is None for name-only rows (low confidence).
+
+    Its hash and its dictionary key are computed once: a device's app set hashes every app,
+    and fleets have tens of millions of (device, app) rows.
+    """
 
     ref: AppRef | None
     name: str = ""
     version: str = ""
     publisher: str = ""
     space: AppPlatform = AppPlatform.OTHER  # identifier space of a name-only row
+    _hash: int = field(default=0, init=False, repr=False, compare=False)
+    _key: AppKey | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        fields = (self.ref, self.name, self.version, self.publisher, self.space)
+        object.__setattr__(self, "_hash", hash(fields))
+        space = self.ref.platform if self.ref else self.space
+        object.__setattr__(self, "_key", app_key(self.ref, self.name, space))
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __reduce__(self) -> tuple[type[InstalledApp], tuple[object, ...]]:
+        # rebuilt, not restored: string hashes differ between processes
+        return InstalledApp, (self.ref, self.name, self.version, self.publisher, self.space)
 
     @property
     def key(self) -> AppKey:
-        return app_key(self.ref, self.name, self.ref.platform if self.ref else self.space)
+        assert self._key is not None
+        return self._key
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -117,6 +139,16 @@ class AppKey:
     platform: AppPlatform
     identifier: str  # the app id, or "" for name-only rows
     name_folded: str  # casefolded name for name-only rows, "" otherwise
+    _hash: int = field(default=0, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_hash", hash((self.platform, self.identifier, self.name_folded)))
+
+    def __hash__(self) -> int:  # dictionaries of apps are looked up millions of times
+        return self._hash
+
+    def __reduce__(self) -> tuple[type[AppKey], tuple[object, ...]]:
+        return AppKey, (self.platform, self.identifier, self.name_folded)
 
     @property
     def ref(self) -> AppRef | None:

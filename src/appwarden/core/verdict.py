@@ -46,6 +46,7 @@ class FindingKind(StrEnum):
     PATCH_OUTDATED = "patch_outdated"
     OS_UNREPORTED = "os_unreported"
     APPS_UNSEEN = "apps_unseen"
+    DEVICE_STALE = "device_stale"  # no report for longer than the staleness threshold
 
 
 class Finding(NamedTuple):

@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from appwarden.core.assess import assess_device
 from appwarden.core.catalog import Catalog
 from appwarden.core.events import AuditEvent, EventType
-from appwarden.core.exemptions import AttestationBook, ExemptionBook
+from appwarden.core.exemptions import Attestation, AttestationBook, ExemptionBook
 from appwarden.core.fleet import FleetIndex
-from appwarden.core.fleet_assess import FleetAssessment, MatchCache, PolicyResult, assess_fleet
+from appwarden.core.fleet_assess import (
+    FleetAssessment,
+    MatchCache,
+    PolicyResult,
+    assess_fleet,
+    assess_slot,
+)
 from appwarden.core.matching import BarredApps
 from appwarden.core.policy import PolicyVersion
+from appwarden.core.staleness import Staleness
 from appwarden.core.verdict import (
     ByPolicy,
     Transition,
@@ -91,14 +97,28 @@ def storage_changes(
 
 
 class Assessor:
-    """Keeps compiled rules between runs; every run reads its inputs from the unit of work."""
+    """Keeps compiled rules between runs; every run reads its inputs from the unit of work.
 
-    def __init__(self, catalog: Catalog) -> None:
+    `staleness` says when a device stops counting as reporting; `accept` filters attestations
+    (the attestation service passes its signature check, so an edited row counts for nothing).
+    """
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        staleness: Staleness | None = None,
+        accept: Callable[[Attestation], bool] | None = None,
+    ) -> None:
         self.catalog = catalog
         self.caches: dict[str, MatchCache] = {}
+        self.staleness = staleness
+        self.accept = accept
 
     def books(self, uow: UnitOfWork) -> tuple[ExemptionBook, AttestationBook]:
-        return ExemptionBook(uow.exemptions.all()), AttestationBook(uow.exemptions.attestations())
+        attestations = uow.exemptions.attestations()
+        if self.accept is not None:
+            attestations = [a for a in attestations if self.accept(a)]
+        return ExemptionBook(uow.exemptions.all()), AttestationBook(attestations)
 
     def run_full(
         self,
@@ -118,7 +138,15 @@ class Assessor:
         exemptions, attestations = self.books(uow)
         with gc_paused():
             result = assess_fleet(
-                fleet, versions, self.catalog, exemptions, attestations, previous, now, self.caches
+                fleet,
+                versions,
+                self.catalog,
+                exemptions,
+                attestations,
+                previous,
+                now,
+                self.caches,
+                self.staleness,
             )
         report = self._persist(uow, result, None, started, trigger, actor)
         report.by_policy = result.by_policy()
@@ -145,19 +173,21 @@ class Assessor:
             stored = {v.policy: v for v in uow.verdicts.for_device(device)}
             previous.update({(device, slug): v for slug, v in stored.items()})
             keys.update((device, slug) for slug in stored)
-            facts = fleet.facts(device)
-            if facts is None:
+            slot = fleet.slot_of.get(device)
+            if slot is None or slot not in fleet.live:
                 continue
-            for pv in versions:
+            for pv in versions:  # the fleet path for one slot: same columns, same match cache
                 keys.add((device, pv.slug))
-                verdict = assess_device(
-                    facts,
+                verdict = assess_slot(
+                    fleet,
+                    slot,
                     pv,
-                    self.barred(pv),
+                    self.cache(pv),
                     exemptions,
                     attestations,
                     stored.get(pv.slug),
                     now,
+                    self.staleness,
                 )
                 if verdict is not None and not verdict.is_plain_compliant:
                     current[(device, pv.slug)] = verdict
@@ -169,12 +199,17 @@ class Assessor:
         return report
 
     def barred(self, pv: PolicyVersion) -> BarredApps:
+        return self.cache(pv).barred
+
+    def cache(self, pv: PolicyVersion) -> MatchCache:
+        """The compiled rule of a policy version with the app slots it bars (kept up to date)."""
         cache = self.caches.get(pv.slug)
-        if cache is None or cache.barred.matchers != pv.policy.rule.barred:
+        stale = cache is None or cache.barred.catalog is not self.catalog
+        if stale or cache is None or cache.barred.matchers != pv.policy.rule.barred:
             cache = self.caches[pv.slug] = MatchCache(
                 BarredApps(pv.policy.rule.barred, self.catalog)
             )
-        return cache.barred
+        return cache
 
     def _persist(
         self,

@@ -24,10 +24,12 @@ from appwarden.core.catalog import Catalog
 from appwarden.core.decision import Decision, titles_of
 from appwarden.core.enforcement import EnforcementBook, EnforcementKey
 from appwarden.core.errors import AppWardenError, NotFound
-from appwarden.core.exemptions import Exemption, TargetKind
+from appwarden.core.exemptions import Attestation, Exemption, TargetKind
 from appwarden.core.fleet import FleetIndex, load_device
 from appwarden.core.inventory import DeviceFacts, identity_key
 from appwarden.core.policy import Policy, PolicyVersion
+from appwarden.core.sources import MergeRules
+from appwarden.core.staleness import Staleness
 from appwarden.core.timeutil import to_epoch
 from appwarden.core.verdict import Verdict, by_policy
 from appwarden.services.assessment import AssessmentReport, Assessor
@@ -35,6 +37,7 @@ from appwarden.services.decisions import DecisionService, device_identity_keys
 from appwarden.services.exemptions import grant_exemption, revoke_exemption
 from appwarden.services.gc_control import keep_out_of_collections
 from appwarden.services.inventory import ImportBatch, ImportSummary, check_batch, import_batch
+from appwarden.services.inventory_writes import InventoryChanges, InventoryWrites
 from appwarden.services.policies import PolicyDiff, PolicyService
 from appwarden.services.ports import Progress, Store, UnitOfWork
 from appwarden.services.sync import ENFORCEMENT_CHANGE, MAX_ENTRIES, SyncReport, apply_changes
@@ -54,7 +57,7 @@ class EngineLimits:
     max_exemption: timedelta
 
 
-class Compliance:
+class Compliance(InventoryWrites):
     def __init__(
         self,
         store: Store,
@@ -63,8 +66,13 @@ class Compliance:
         decisions: DecisionService | None = None,
         *,
         requires_notice: bool = True,
+        rules: MergeRules | None = None,
+        staleness: Staleness | None = None,
+        accept_attestation: Callable[[Attestation], bool] | None = None,
     ) -> None:
         self.store = store
+        self.rules = rules or MergeRules()
+        self.staleness = staleness
         self.requires_notice = requires_notice
         # called inside the transaction of every policy apply that made a new version
         # (notices: it drafts a campaign; applying a policy never emails anyone by itself)
@@ -72,7 +80,7 @@ class Compliance:
         self.catalog = catalog
         self.limits = limits
         self.fleet = FleetIndex()
-        self.assessor = Assessor(catalog)
+        self.assessor = Assessor(catalog, staleness, accept_attestation)
         self.policies = PolicyService(catalog, self.assessor, limits.min_lead)
         self.decisions = decisions or DecisionService()
         self.lock = threading.RLock()
@@ -198,7 +206,12 @@ class Compliance:
         self.decisions.update_devices(self.fleet, devices, by_device, titles)
 
     def _reassess_devices(
-        self, devices: Iterable[str], now: datetime, trigger: str, actor: str
+        self,
+        devices: Iterable[str],
+        now: datetime,
+        trigger: str,
+        actor: str,
+        old_identities: dict[str, tuple[str, ...]] | None = None,
     ) -> AssessmentReport:
         keys = sorted(set(devices))
         with self.store.unit_of_work() as uow:
@@ -208,7 +221,7 @@ class Compliance:
         by_device: dict[str, list[Verdict]] = {k: [] for k in keys}
         for verdict in report.all_verdicts():
             by_device[verdict.device].append(verdict)
-        self.decisions.update_devices(self.fleet, keys, by_device, titles)
+        self.decisions.update_devices(self.fleet, keys, by_device, titles, old_identities)
         return report
 
     # -- policies --------------------------------------------------------------------------------
@@ -286,23 +299,16 @@ class Compliance:
         with self.lock:
             try:
                 with self.store.unit_of_work() as uow:
-                    summary = import_batch(uow, batch, now, actor, progress)
+                    summary, outcomes = import_batch(uow, batch, now, actor, progress, self.rules)
                     if dry_run:
                         summary.dry_run = True
                         raise _DryRun(summary)
             except _DryRun as stop:
                 return stop.summary, None
-            changed = set(summary.changed_devices)
-            for employee in batch.employees:
-                self.fleet.upsert_employee(employee)
-            for device in batch.devices:
-                if device.key in changed:
-                    load_device(self.fleet, device)
-            if not changed and not batch.employees:
-                return summary, None
-            if len(changed) > FULL_ASSESSMENT_ABOVE or batch.employees:
-                return summary, self.assess(now, f"import:{batch.origin}", actor)
-            return summary, self._reassess_devices(changed, now, f"import:{batch.origin}", actor)
+            changes = InventoryChanges.of(outcomes)
+            changes.employees = list(batch.employees)
+            report = self._after_inventory(changes, now, f"import:{batch.origin}", actor)
+            return summary, report
 
     def refresh_devices(
         self, keys: Iterable[str], now: datetime, trigger: str, actor: str

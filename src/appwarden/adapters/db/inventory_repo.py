@@ -7,11 +7,14 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from appwarden.adapters.db.codec import d, from_d, from_js, from_t, js, t
-from appwarden.core.fleet import DeviceRow, FleetIndex
-from appwarden.core.fleet_bulk import FleetBulkLoader
+import msgspec
+
+from appwarden.adapters.db.app_dictionary import AppDictionary, AppIds
+from appwarden.adapters.db.bulk_create import create_devices, device_values
+from appwarden.adapters.db.codec import from_d, from_js, from_t, js, t
+from appwarden.adapters.db.fleet_load import app_history, load_devices
+from appwarden.core.fleet import FleetIndex
 from appwarden.core.inventory import (
-    AppKey,
     AppPlatform,
     AppRef,
     Device,
@@ -25,6 +28,7 @@ from appwarden.core.inventory import (
 )
 from appwarden.services.ports import ChangeRecorder, DeviceChange, Progress
 
+_ROWS = msgspec.json.Encoder()
 _DEVICE_FIELDS = (
     "owner_email",
     "platform",
@@ -39,19 +43,11 @@ _DEVICE_FIELDS = (
 )
 
 
-class AppIds:
-    """Process-wide cache of app dictionary ids; entries become visible only after commit."""
-
-    def __init__(self) -> None:
-        self.committed: dict[AppKey, int] = {}
-
-
 class SqliteInventory:
     def __init__(self, conn: sqlite3.Connection, app_ids: AppIds, changes: ChangeRecorder) -> None:
         self.conn = conn
-        self.app_ids = app_ids
-        self.changes = changes
-        self.pending_ids: dict[AppKey, int] = {}
+        self.dictionary = AppDictionary(conn, app_ids)
+        self.changes = changes  # other processes follow what a transaction changed
 
     # -- employees -------------------------------------------------------------------------------
     def upsert_employee(self, employee: Employee, at: datetime) -> bool:
@@ -102,96 +98,102 @@ class SqliteInventory:
 
     # -- apps dictionary -------------------------------------------------------------------------
     def app_id(self, app: InstalledApp) -> int:
-        key = app.key
-        found = self.app_ids.committed.get(key) or self.pending_ids.get(key)
-        if found is not None:
-            return found
-        row = self.conn.execute(
-            "INSERT INTO apps (platform, identifier, name_folded, name, publisher)"
-            " VALUES (?,?,?,?,?) ON CONFLICT (platform, identifier, name_folded)"
-            " DO UPDATE SET name = CASE WHEN apps.name = '' THEN excluded.name ELSE apps.name END,"
-            " publisher = CASE WHEN apps.publisher = '' THEN excluded.publisher"
-            " ELSE apps.publisher END RETURNING id",
-            (key.platform.value, key.identifier, key.name_folded, app.name, app.publisher),
-        ).fetchone()
-        self.pending_ids[key] = int(row[0])
-        return int(row[0])
-
-    def commit_cache(self) -> None:
-        self.app_ids.committed.update(self.pending_ids)
-        self.pending_ids.clear()
+        return self.dictionary.id_of(app)
 
     # -- devices ---------------------------------------------------------------------------------
     def upsert_device(
-        self, device: Device, at: datetime, source: str, replace_apps: bool = True
+        self,
+        device: Device,
+        at: datetime,
+        source: str,
+        replace_apps: bool = True,
+        first_apps: bool = False,
     ) -> DeviceChange:
-        values = {
-            "owner_email": device.owner.lower() if device.owner else None,
-            "platform": device.platform.value,
-            "ownership": device.ownership.value,
-            "visibility": device.visibility.value,
-            "os_version": device.os_version,
-            "android_patch": d(device.android_patch),
-            "mail_access": 1 if device.reaches_mail else 0,
-            "name": device.name,
-            "model": device.model,
-            "serial": device.serial,
-        }
+        """Write a device as diffs. `first_apps`: its first app list (no install events)."""
+        values = device_values(device)
         existing = self.conn.execute(
             f"SELECT id, {', '.join(_DEVICE_FIELDS)} FROM devices WHERE key = ?",  # noqa: S608
             (device.key,),
         ).fetchone()
         created = existing is None
+        seen = device.last_seen or at
         if created:
-            device_id = self._insert_device(device.key, values, at, source)
+            device_id = self._insert_device(device.key, values, at, seen, source)
             changed = True
         else:
             device_id = int(existing[0])
             old = dict(zip(_DEVICE_FIELDS, existing[1:], strict=True))
             changed = old != values
-            self._touch_device(device_id, values if changed else None, at, source)
-        changed |= self._sync_identities(device_id, device.mail)
+            self._touch_device(device_id, values if changed else None, at, seen, source)
+        changed |= self._sync_identities(device_id, device.mail, created)
         added: tuple[InstalledApp, ...] = ()
         removed: tuple[InstalledApp, ...] = ()
+        bumped = 0
         if replace_apps:
-            added, removed = self._sync_apps(device_id, device.apps, at, source)
+            if created:
+                added, removed, bumped = self._first_apps(device_id, device.apps, seen)
+            else:
+                added, removed, bumped = self._sync_apps(
+                    device_id, device.apps, seen, source, first_apps
+                )
         if created or changed or added or removed:
             self.changes.record("device", [device.key])
-        return DeviceChange(created, changed and not created, added, removed)
+        return DeviceChange(created, changed and not created, added, removed, bumped)
 
-    def _insert_device(self, key: str, values: dict[str, Any], at: datetime, source: str) -> int:
+    def create_devices(
+        self, devices: list[Device], at: datetime, source: str
+    ) -> list[DeviceChange]:
+        """Insert devices known to be new, a chunk at a time (bulk imports)."""
+        created = create_devices(self.conn, self.dictionary, devices, at, source)
+        self.changes.record("device", (device.key for device in devices))
+        return created
+
+    def _insert_device(
+        self, key: str, values: dict[str, Any], at: datetime, seen: datetime, source: str
+    ) -> int:
         cols = ", ".join(_DEVICE_FIELDS)
         marks = ", ".join("?" for _ in _DEVICE_FIELDS)
         row = self.conn.execute(
             f"INSERT INTO devices (key, {cols}, source, last_seen_at, updated_at)"  # noqa: S608
             f" VALUES (?, {marks}, ?, ?, ?) RETURNING id",
-            (key, *values.values(), source, t(at), t(at)),
+            (key, *values.values(), source, t(seen), t(at)),
         ).fetchone()
         return int(row[0])
 
     def _touch_device(
-        self, device_id: int, values: dict[str, Any] | None, at: datetime, source: str
+        self,
+        device_id: int,
+        values: dict[str, Any] | None,
+        at: datetime,
+        seen: datetime,
+        source: str,
     ) -> None:
+        """Newest report time never goes backwards; fields are written only when they changed."""
         if values is None:
             self.conn.execute(
-                "UPDATE devices SET last_seen_at = ? WHERE id = ?", (t(at), device_id)
+                "UPDATE devices SET last_seen_at = max(coalesce(last_seen_at, ''), ?) WHERE id = ?",
+                (t(seen), device_id),
             )
             return
         sets = ", ".join(f"{c} = ?" for c in _DEVICE_FIELDS)
         self.conn.execute(
-            f"UPDATE devices SET {sets}, source = ?, last_seen_at = ?, updated_at = ?"  # noqa: S608
-            " WHERE id = ?",
-            (*values.values(), source, t(at), t(at), device_id),
+            f"UPDATE devices SET {sets}, source = ?,"  # noqa: S608
+            " last_seen_at = max(coalesce(last_seen_at, ''), ?), updated_at = ? WHERE id = ?",
+            (*values.values(), source, t(seen), t(at), device_id),
         )
 
-    def _sync_identities(self, device_id: int, mail: MailIdentities) -> bool:
+    def _sync_identities(self, device_id: int, mail: MailIdentities, created: bool) -> bool:
         wanted = {tuple(k.split(":", 1)) for k in mail.identity_keys()}
-        have = {
-            (row[0], row[1])
-            for row in self.conn.execute(
-                "SELECT kind, value FROM device_identities WHERE device_id = ?", (device_id,)
-            )
-        }
+        have = (
+            set()
+            if created
+            else {
+                (row[0], row[1])
+                for row in self.conn.execute(
+                    "SELECT kind, value FROM device_identities WHERE device_id = ?", (device_id,)
+                )
+            }
+        )
         if wanted == have:
             return False
         self.conn.executemany(
@@ -205,14 +207,22 @@ class SqliteInventory:
         return True
 
     def _sync_apps(
-        self, device_id: int, apps: frozenset[InstalledApp], at: datetime, source: str
-    ) -> tuple[tuple[InstalledApp, ...], tuple[InstalledApp, ...]]:
+        self,
+        device_id: int,
+        apps: frozenset[InstalledApp],
+        at: datetime,
+        source: str,
+        quiet: bool,
+    ) -> tuple[tuple[InstalledApp, ...], tuple[InstalledApp, ...], int]:
+        """Write only what changed. History events start after a device's first report: what
+        it had then is `first_seen_at` of its rows, not an install we saw happen."""
         wanted = {self.app_id(app): app for app in apps}
-        have = dict(
-            self.conn.execute(
+        have = {
+            row[0]: row[1]
+            for row in self.conn.execute(
                 "SELECT app_id, version FROM device_apps WHERE device_id = ?", (device_id,)
-            ).fetchall()
-        )
+            )
+        }
         add = [a for a in wanted if a not in have]
         drop = [a for a in have if a not in wanted]
         bump = [a for a in wanted if a in have and have[a] != wanted[a].version]
@@ -224,6 +234,14 @@ class SqliteInventory:
                 [(device_id, a, wanted[a].version, stamp) for a in add],
             )
         if drop:
+            self.conn.executemany(  # keep since when an app known from the first report was there
+                "INSERT INTO app_events (device_id, app_id, event, at, source)"
+                " SELECT device_id, app_id, 'first_seen', first_seen_at, '' FROM device_apps"
+                " WHERE device_id = ? AND app_id = ? AND NOT EXISTS (SELECT 1 FROM app_events e"
+                " WHERE e.device_id = device_apps.device_id AND e.app_id = device_apps.app_id"
+                " AND e.event IN ('installed', 'first_seen'))",
+                [(device_id, a) for a in drop],
+            )
             self.conn.executemany(
                 "DELETE FROM device_apps WHERE device_id = ? AND app_id = ?",
                 [(device_id, a) for a in drop],
@@ -233,7 +251,7 @@ class SqliteInventory:
                 "UPDATE device_apps SET version = ? WHERE device_id = ? AND app_id = ?",
                 [(wanted[a].version, device_id, a) for a in bump],
             )
-        events = [(device_id, a, "installed", stamp, source) for a in add]
+        events = [] if quiet else [(device_id, a, "installed", stamp, source) for a in add]
         events += [(device_id, a, "removed", stamp, source) for a in drop]
         if events:
             self.conn.executemany(
@@ -241,7 +259,22 @@ class SqliteInventory:
                 events,
             )
         removed = tuple(self._app_by_id(a) for a in drop)
-        return tuple(wanted[a] for a in add), removed
+        return tuple(wanted[a] for a in add), removed, len(bump)
+
+    def _first_apps(
+        self, device_id: int, apps: frozenset[InstalledApp], at: datetime
+    ) -> tuple[tuple[InstalledApp, ...], tuple[InstalledApp, ...], int]:
+        """A device's first app list: one statement, one pass (bulk imports live here)."""
+        rows = [(self.app_id(app), app.version) for app in apps]
+        if len({app_id for app_id, _ in rows}) < len(rows):  # one app listed twice: last wins
+            rows = list(dict(rows).items())
+        if rows:
+            self.conn.execute(
+                "INSERT INTO device_apps (device_id, app_id, version, first_seen_at)"
+                " SELECT ?, value ->> 0, value ->> 1, ? FROM json_each(?)",
+                (device_id, t(at), _ROWS.encode(rows)),
+            )
+        return tuple(apps), (), 0
 
     def _app_by_id(self, app_id: int) -> InstalledApp:
         row = self.conn.execute(
@@ -302,82 +335,14 @@ class SqliteInventory:
         return int(self.conn.execute("SELECT count(*) FROM devices").fetchone()[0])
 
     def app_history(self, key: str) -> list[dict[str, Any]]:
-        rows = self.conn.execute(
-            "SELECT e.event, e.at, e.source, a.platform, a.identifier, a.name_folded, a.name"
-            " FROM app_events e JOIN apps a ON a.id = e.app_id"
-            " JOIN devices d ON d.id = e.device_id WHERE d.key = ? ORDER BY e.seq",
-            (key,),
-        ).fetchall()
-        return [
-            {
-                "event": r[0],
-                "at": r[1],
-                "source": r[2],
-                "app": f"{r[3]}:{r[4]}" if r[4] else f"name:{r[5]}",
-                "name": r[6],
-            }
-            for r in rows
-        ]
+        return app_history(self.conn, key)
 
     # -- the fleet index ------------------------------------------------------------------------
     def load_fleet(self, index: FleetIndex, progress: Progress | None = None) -> None:
         """Fill `index` from the database: employees, the app dictionary, devices and their apps."""
         for employee in self.employees():
             index.upsert_employee(employee)
-        slot_of_app: dict[int, int] = {}
-        for app_id, plat, ident, folded, name, publisher in self.conn.execute(
-            "SELECT id, platform, identifier, name_folded, name, publisher FROM apps ORDER BY id"
-        ):
-            key = AppKey(AppPlatform(plat), ident, folded)
-            slot_of_app[app_id] = index.intern_app(key, name, publisher)
-        idents = self.conn.cursor().execute(
-            "SELECT device_id, kind, value FROM device_identities ORDER BY device_id"
-        )
-        apps = self.conn.cursor().execute(
-            "SELECT device_id, app_id FROM device_apps ORDER BY device_id, app_id"
-        )
-        next_ident = next(idents, None)
-        next_app = next(apps, None)
-        done = 0
-        bulk = FleetBulkLoader(index) if not index.keys else None
-        add = bulk.add if bulk is not None else index.upsert_device
-        for row in self.conn.cursor().execute(
-            "SELECT id, key, platform, ownership, visibility, mail_access, os_version,"
-            " android_patch, owner_email, name FROM devices ORDER BY id"
-        ):
-            device_id = row[0]
-            keys: list[str] = []
-            while next_ident is not None and next_ident[0] <= device_id:
-                if next_ident[0] == device_id:
-                    keys.append(identity_key(next_ident[1], next_ident[2]))
-                next_ident = next(idents, None)
-            slots: list[int] = []
-            while next_app is not None and next_app[0] <= device_id:
-                if next_app[0] == device_id:
-                    slots.append(slot_of_app[next_app[1]])
-                next_app = next(apps, None)
-            add(
-                DeviceRow(
-                    key=row[1],
-                    platform=Platform(row[2]),
-                    ownership=Ownership(row[3]),
-                    visibility=Visibility(row[4]),
-                    reaches_mail=bool(row[5]),
-                    os_version=row[6],
-                    android_patch=from_d(row[7]),
-                    owner=row[8],
-                    identities=tuple(keys),
-                    name=row[9],
-                ),
-                slots,
-            )
-            done += 1
-            if progress is not None and done % 10000 == 0:
-                progress(10000)
-        if bulk is not None:
-            bulk.finish()
-        if progress is not None:
-            progress(done % 10000)
+        load_devices(self.conn, index, progress)
 
 
 def _employee(row: Any) -> Employee:

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from appwarden.adapters.db.access_repo import SqliteAccounts, SqliteExemptions, SqliteTokens
+from appwarden.adapters.db.app_dictionary import AppIds
 from appwarden.adapters.db.audit_repo import SqliteAudit
 from appwarden.adapters.db.campaign_pages_repo import SqliteCampaignPages
 from appwarden.adapters.db.campaign_repo import SqliteCampaigns
@@ -22,9 +23,11 @@ from appwarden.adapters.db.console_repo import (
     SqliteSessions,
 )
 from appwarden.adapters.db.decision_log_repo import SqliteDecisionLog
-from appwarden.adapters.db.inventory_repo import AppIds, SqliteInventory
+from appwarden.adapters.db.enrollment_repo import SqliteAttestations, SqliteEnrollments
+from appwarden.adapters.db.inventory_repo import SqliteInventory
 from appwarden.adapters.db.outbox_repo import SqliteOutbox
 from appwarden.adapters.db.policy_repo import SqlitePolicies
+from appwarden.adapters.db.sources_repo import SqliteSources
 from appwarden.adapters.db.verdict_repo import SqliteVerdicts
 from appwarden.core.errors import AppWardenError, StorageError
 
@@ -77,6 +80,26 @@ class SqliteUnitOfWork:
         self.outbox = SqliteOutbox(conn)
         self.decision_log = SqliteDecisionLog(conn)
         self.campaign_pages = SqliteCampaignPages(conn)
+        self.sources = SqliteSources(conn, self.changes)
+        self.enrollments = SqliteEnrollments(conn)
+        self.attestations = SqliteAttestations(conn, self.changes)
+        self._savepoints = 0
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """A nested step: an error inside rolls back only this step, then propagates."""
+        self._savepoints += 1
+        name = f"step{self._savepoints}"
+        self.conn.execute(f"SAVEPOINT {name}")
+        known_ids = set(self.inventory.dictionary.pending)
+        try:
+            yield
+        except BaseException:
+            self.inventory.dictionary.forget_since(known_ids)  # app rows rolled back
+            self.conn.execute(f"ROLLBACK TO {name}")
+            self.conn.execute(f"RELEASE {name}")
+            raise
+        self.conn.execute(f"RELEASE {name}")
 
     def __enter__(self) -> SqliteUnitOfWork:
         return self
@@ -119,7 +142,7 @@ class SqliteStore:
             yield uow
         except BaseException as exc:
             conn.execute("ROLLBACK")
-            uow.inventory.pending_ids.clear()
+            uow.inventory.dictionary.forget_since(set())
             if isinstance(exc, sqlite3.Error):
                 raise StorageError(f"database error: {exc}") from exc
             raise
@@ -128,7 +151,7 @@ class SqliteStore:
         except sqlite3.Error as exc:
             conn.execute("ROLLBACK")
             raise StorageError(f"could not commit to {self.path}: {exc}") from exc
-        uow.inventory.commit_cache()
+        uow.inventory.dictionary.commit()
 
     @contextmanager
     def read(self) -> Iterator[SqliteUnitOfWork]:

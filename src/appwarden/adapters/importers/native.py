@@ -65,6 +65,7 @@ DEVICE_KEYS = (
     "name",
     "model",
     "serial",
+    "last_seen",
     "apps",
 )
 EMPLOYEE_KEYS = ("type", *EMPLOYEE_COLUMNS)

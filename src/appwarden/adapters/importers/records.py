@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from datetime import date
+from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 from appwarden.core.inventory import (
@@ -22,7 +23,7 @@ from appwarden.core.inventory import (
     Platform,
     Visibility,
 )
-from appwarden.core.timeutil import is_zone
+from appwarden.core.timeutil import TimeFormatError, is_zone, parse_instant
 
 MAX_APPS_PER_DEVICE = 10_000
 MAX_GROUPS = 500
@@ -127,7 +128,12 @@ def _strings(value: Any, field: str) -> tuple[str, ...]:
     return tuple(str(v).strip() for v in value if str(v).strip())
 
 
-def device_from(data: Mapping[str, Any], apps: Iterable[Mapping[str, Any]] = ()) -> Device:
+def device_from(
+    data: Mapping[str, Any],
+    apps: Iterable[Mapping[str, Any]] = (),
+    installed: frozenset[InstalledApp] | None = None,
+) -> Device:
+    """A device record; `installed` gives apps already validated (the streaming reader)."""
     key = _text(data, "key", limit=128)
     if not DEVICE_KEY.match(key):
         raise RecordError("key", f"{key!r} is not a device key", "letters, digits and ._:@- only")
@@ -143,14 +149,15 @@ def device_from(data: Mapping[str, Any], apps: Iterable[Mapping[str, Any]] = ())
         _strings(mail.get("cert"), "mail.cert"),
         _strings(mail.get("imap"), "mail.imap"),
     )
-    app_rows = list(apps)
-    if len(app_rows) > MAX_APPS_PER_DEVICE:
-        raise RecordError(
-            "apps",
-            f"lists {len(app_rows)} apps, more than {MAX_APPS_PER_DEVICE}",
-            "check the export",
-        )
-    installed = frozenset(app_from(row, platform) for row in app_rows)
+    if installed is None:
+        app_rows = list(apps)
+        if len(app_rows) > MAX_APPS_PER_DEVICE:
+            raise RecordError(
+                "apps",
+                f"lists {len(app_rows)} apps, more than {MAX_APPS_PER_DEVICE}",
+                "check the export",
+            )
+        installed = frozenset(app_from(row, platform) for row in app_rows)
     mail_access = data.get("mail_access")
     return Device(
         key=key,
@@ -166,7 +173,20 @@ def device_from(data: Mapping[str, Any], apps: Iterable[Mapping[str, Any]] = ())
         name=_text(data, "name"),
         model=_text(data, "model"),
         serial=_text(data, "serial"),
+        last_seen=_seen(data.get("last_seen")),
     )
+
+
+def _seen(value: Any) -> datetime | None:
+    """When the device last reported (ISO 8601 with a zone); empty means now."""
+    if value in (None, ""):
+        return None
+    try:
+        return parse_instant(str(value).strip())
+    except TimeFormatError:
+        raise RecordError(
+            "last_seen", f"{value!r} is not an instant", "like 2026-11-29T08:00:00Z"
+        ) from None
 
 
 def _truthy(value: Any) -> bool:
@@ -178,6 +198,25 @@ def _truthy(value: Any) -> bool:
     if text in ("0", "false", "no", "n"):
         return False
     raise RecordError("mail_access", f"{value!r} is not yes/no", "write true or false")
+
+
+@lru_cache(maxsize=1 << 17)
+def cached_app(
+    space: AppPlatform, ident: str, name: str, version: str, publisher: str
+) -> InstalledApp:
+    """`app_from` for rows that repeat across devices: each distinct row is validated once."""
+    return app_from(
+        {"id": ident, "name": name, "version": version, "publisher": publisher}, _ANY[space]
+    )
+
+
+_ANY = {
+    AppPlatform.ANDROID: Platform.ANDROID,
+    AppPlatform.IOS: Platform.IOS,
+    AppPlatform.MACOS: Platform.MACOS,
+    AppPlatform.WINDOWS: Platform.WINDOWS,
+    AppPlatform.OTHER: Platform.OTHER,
+}
 
 
 def app_platform(value: str) -> AppPlatform:

@@ -313,7 +313,10 @@ def _endpoint(
     async def endpoint(request: Request) -> Response:
         try:
             assert doc.role is not None
-            who = await run_in_threadpool(principal, app, request, doc.role)
+            if doc.role == "device":  # device credentials resolve in memory: no thread hop
+                who = principal(app, request, doc.role)
+            else:
+                who = await run_in_threadpool(principal, app, request, doc.role)
             if is_async:
                 result = await handler(app, request, who)
             else:
@@ -330,6 +333,8 @@ def _endpoint(
 
 
 def create_api(app: App, extra: list[Route] | None = None) -> Starlette:
+    from appwarden.entrypoints.api import inventory_routes  # noqa: F401 (registers its routes)
+
     docs = [doc for doc, _ in ROUTES] + [
         RouteDoc("GET", "/healthz", "Liveness and index revision", None),
         RouteDoc("GET", "/openapi.json", "This document", None),

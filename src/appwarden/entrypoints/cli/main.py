@@ -17,12 +17,15 @@ from appwarden.entrypoints.cli import (
     campaign_cmd,
     decisions_cmd,
     demo_cmd,
+    directory_cmd,
+    enroll_cmd,
     exempt_cmd,
     gateway_cmd,
     inventory_cmd,
     password_cmd,
     policy_cmd,
     serve_cmd,
+    sources_cmd,
     token_cmd,
 )
 from appwarden.entrypoints.cli.context import EXIT_INTERNAL, STATE, err, fail
@@ -81,6 +84,10 @@ app.add_typer(campaign_cmd.app, name="campaign")
 app.command()(serve_cmd.serve)
 app.add_typer(gateway_cmd.app, name="gateway")
 app.add_typer(decisions_cmd.app, name="decisions")
+app.add_typer(directory_cmd.app, name="directory")
+app.add_typer(enroll_cmd.enroll_app, name="enroll")
+app.add_typer(enroll_cmd.attest_app, name="attest")
+app.add_typer(sources_cmd.app, name="inventory")
 
 
 def run() -> None:
