@@ -358,7 +358,8 @@ def _deadline(ctx: _Ctx, value: Any) -> Deadline:
     if raw_at is not None:
         text = raw_at.isoformat() if isinstance(raw_at, datetime | date) else str(raw_at)
         try:
-            at = parse_instant(text, default_zone=tz)
+            # deadlines are to the second: what is stored, shown and enforced
+            at = parse_instant(text, default_zone=tz).replace(microsecond=0)
         except TimeFormatError as exc:
             ctx.fail("deadline.at", str(exc), "e.g. `at: 2020-07-10T18:00` with a `timezone:`")
     lead = _duration(ctx, data.get("after_publication"), "deadline.after_publication")
