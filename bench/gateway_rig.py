@@ -62,7 +62,8 @@ def demo_home(work: Workdir, employees: int) -> tuple[Path, str, list[str]]:
         [APPWARDEN, "demo", "--no-serve", "--employees", str(employees)],
         env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
-    tokens = dict(line.split("=", 1) for line in (home / "demo-tokens.txt").read_text().split())
+    lines = (home / "demo-tokens.txt").read_text().splitlines()
+    tokens = dict(line.split("=", 1) for line in lines if "=" in line)
     with sqlite3.connect(home / "appwarden.db") as db:
         rows = db.execute(
             "SELECT value FROM device_identities WHERE kind = 'eas' LIMIT 2000"

@@ -13,8 +13,6 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import NamedTuple
 
-import msgspec
-
 from appwarden.core.gateways.answer import GatewayAnswer
 from appwarden.core.gateways.masking import MaskMode, mask_identity
 from appwarden.core.timeutil import from_epoch
@@ -108,29 +106,18 @@ class DecisionLog:
         return self.write_rows(store, self.rows(batch))
 
     def write_rows(self, store: Store, rows: Sequence[LoggedDecision]) -> int:
-        return self.write_encoded(store, [encode_rows(rows)] if rows else [], len(rows))
-
-    def write_encoded(self, store: Store, chunks: Sequence[bytes], count: int) -> int:
-        """Append encoded rows in one transaction; a failure drops them and is counted."""
-        if not chunks:
+        """Append rows in one transaction; a failure drops them and is counted."""
+        if not rows:
             return 0
         try:
             with store.unit_of_work() as uow:
-                uow.decision_log.append_encoded(chunks)
+                uow.decision_log.append(rows)
         except Exception:
             self.write_errors += 1
-            self.dropped += count
+            self.dropped += len(rows)
             raise
-        self.written += count
-        return count
-
-
-_encoder = msgspec.json.Encoder()
-
-
-def encode_rows(rows: Sequence[LoggedDecision]) -> bytes:
-    """A JSON array of row arrays (what the log table's batch insert reads)."""
-    return _encoder.encode(rows)
+        self.written += len(rows)
+        return len(rows)
 
 
 def log_instant(epoch: float) -> str:

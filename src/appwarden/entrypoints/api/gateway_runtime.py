@@ -37,10 +37,11 @@ from appwarden.entrypoints.api.decision_server import DecisionRouter
 from appwarden.entrypoints.api.gateway_http import dovecot_handler, metrics_handler, nginx_handler
 from appwarden.entrypoints.api.metrics import render_metrics
 from appwarden.entrypoints.api.postfix_server import PostfixStats, start_postfix_server
-from appwarden.services.decision_log import DecisionLog, encode_rows, log_instant
+from appwarden.services.decision_log import DecisionLog, log_instant
 from appwarden.services.gateway import GatewayService
 from appwarden.services.gc_control import keep_out_of_collections
 from appwarden.services.kicks import Kicker
+from appwarden.services.ports import LoggedDecision
 from appwarden.settings import Settings
 
 log = logging.getLogger("appwarden.gateways")
@@ -157,20 +158,18 @@ class GatewayRuntime:
         self._tasks.append(task)
 
     async def flush(self) -> int:
-        """Convert and encode on the loop in short slices; the writer thread only runs SQLite."""
+        """Convert on the loop in short slices; the writer thread only runs SQLite."""
         batch = self.log.take()
         if not batch:
             return 0
-        chunks = []
+        rows: list[LoggedDecision] = []
         for start in range(0, len(batch), FLUSH_CHUNK):
-            chunks.append(encode_rows(self.log.rows(batch[start : start + FLUSH_CHUNK])))
+            rows += self.log.rows(batch[start : start + FLUSH_CHUNK])
             await asyncio.sleep(0)
         loop = asyncio.get_running_loop()
-        write = self.log.write_encoded
+        write = self.log.write_rows
         try:
-            return await loop.run_in_executor(
-                self._writer, write, self.app.store, chunks, len(batch)
-            )
+            return await loop.run_in_executor(self._writer, write, self.app.store, rows)
         except Exception:
             log.exception("decision log: a batch of %d could not be written", len(batch))
             return 0

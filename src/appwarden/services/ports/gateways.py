@@ -24,7 +24,6 @@ class LoggedDecision(NamedTuple):
 
 class DecisionRecords(Protocol):
     def append(self, rows: Sequence[LoggedDecision]) -> None: ...
-    def append_encoded(self, chunks: Sequence[bytes]) -> None: ...
     def tail(
         self,
         after_seq: int = 0,
