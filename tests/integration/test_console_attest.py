@@ -94,7 +94,9 @@ def test_without_the_csrf_token_nothing_is_signed(people):
 
 def test_a_device_whose_apps_are_seen_is_not_attested(people):
     world, _me, other = people
-    seen = other.post("/me/attestations", device=world.employee_device, policy=POLICY, confirm="yes")
+    seen = other.post(
+        "/me/attestations", device=world.employee_device, policy=POLICY, confirm="yes"
+    )
     assert seen.status_code == 409
     assert world.app.attestations.for_device(world.employee_device) == []
 
