@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import re
 
-import httpx
 import pytest
 
 from tests.support.browser import CHROMIUM, chromium
 from tests.support.console_app import PASSWORD, LiveServer, build_world
+from tests.support.console_flow import employee_signs_in
 from tests.support.smtp_sink import free_port, start_smtp
 
 pytestmark = pytest.mark.skipif(
@@ -131,25 +131,7 @@ def test_policy_edit_preview_and_two_person_approval(site):
 
 def employee_page(site, locale):
     world, live, sink, browser = site
-    browser.clear_cookies()
-    page = browser.new_page()
-    page.goto(f"{live.url}/me/sign-in?lang={locale}")
-    before = len(sink.messages)
-    page.locator("#email").fill(world.employee_email)
-    page.locator("button[type=submit]").click()
-    page.wait_for_selector("p.flash")
-    assert len(sink.messages) == before + 1
-    mail = sink.messages[-1]
-    assert mail["To"] == world.employee_email
-    body = mail.get_payload()[0].get_payload(decode=True).decode()
-    link = re.search(r"http://\S+/me/link\?token=\S+", body).group(0)
-    page.goto(link)
-    page.locator("form[action='/me/link'] button").click()
-    page.wait_for_url(live.url + "/me")
-    # the link is single-use
-    again = httpx.get(link, timeout=10)
-    assert again.status_code == 410
-    return page
+    return employee_signs_in(browser, live.url, sink, world.employee_email, locale)
 
 
 def test_employee_page_in_english(site, artifacts):

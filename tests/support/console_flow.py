@@ -1,5 +1,6 @@
-"""Helpers for console campaign tests: a signed-in HTTP client per account, and the policy change
-that starts the flow (one more week for the scenario policy)."""
+"""Helpers for console tests: a signed-in HTTP client per account, an employee signed in through
+the mailed link in a real browser, and the policy change that starts the campaign flow (one more
+week for the scenario policy)."""
 
 from __future__ import annotations
 
@@ -41,6 +42,28 @@ class As:
 
     def close(self) -> None:
         self.client.close()
+
+
+def employee_signs_in(browser, base_url: str, sink, email: str, locale: str):  # type: ignore[no-untyped-def]
+    """A fresh page signed in on /me through the e-mailed single-use link (a real relay's sink)."""
+    browser.clear_cookies()
+    page = browser.new_page()
+    page.goto(f"{base_url}/me/sign-in?lang={locale}")
+    before = len(sink.messages)
+    page.locator("#email").fill(email)
+    page.locator("button[type=submit]").click()
+    page.wait_for_selector("p.flash")
+    assert len(sink.messages) == before + 1
+    mail = sink.messages[-1]
+    assert mail["To"] == email
+    body = mail.get_payload()[0].get_payload(decode=True).decode()
+    link = re.search(r"http://\S+/me/link\?token=\S+", body).group(0)  # type: ignore[union-attr]
+    page.goto(link)
+    page.locator("form[action='/me/link'] button").click()
+    page.wait_for_url(base_url + "/me")
+    # the link is single-use
+    assert httpx.get(link, timeout=10).status_code == 410
+    return page
 
 
 def propose_and_apply(author: As, approver: As, source: str = ONE_MORE_WEEK) -> str:

@@ -28,7 +28,7 @@ from appwarden.core.staleness import StaleEffect, StaleMark, Staleness
 from appwarden.core.verdict import Finding, FindingKind, Status, Verdict
 
 # Findings a policy's `unknown:` attestation can answer: "the app is not there, trust me".
-_ATTESTABLE = frozenset({FindingKind.APPS_UNSEEN, FindingKind.DEVICE_STALE})
+ATTESTABLE = frozenset({FindingKind.APPS_UNSEEN, FindingKind.DEVICE_STALE})
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,7 +204,7 @@ def settle(
             return Verdict(
                 device, slug, pv.version, Status.UNKNOWN, policy.action, found, None, None, since
             )
-        only_unseen = bool(kinds) and kinds <= _ATTESTABLE  # apps unseen, or the device stale
+        only_unseen = bool(kinds) and kinds <= ATTESTABLE  # apps unseen, or the device stale
         attested = None
         if policy.unknown is UnknownMode.ATTEST and only_unseen and attestations:
             attested = attestations.valid(device, slug, now)

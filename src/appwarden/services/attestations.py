@@ -67,6 +67,9 @@ class AttestationRequest:
     employee: str  # the employee who attests (the signed-in person)
     actor: str  # who submitted it (the employee, or an admin recording it for them)
     valid_for: timedelta | None = None  # default and maximum: the attestation_ttl setting
+    # the words the employee confirmed, as the server showed them (the console renders them in
+    # the employee's language, naming the barred apps); empty: the standard statement below
+    statement: str = ""
 
 
 def sign_attestation(
@@ -93,7 +96,7 @@ def sign_attestation(
         )
     person = uow.inventory.employee(employee)
     locale = (person.locale if person else "en").split("-")[0]
-    statement = STATEMENTS.get(locale, STATEMENTS["en"]).format(
+    statement = req.statement.strip() or STATEMENTS.get(locale, STATEMENTS["en"]).format(
         employee=person.name if person and person.name else employee,
         title=policy.text("title", locale),
         device=device.name or device.key,
@@ -129,11 +132,19 @@ def sign_attestation(
 
 
 def revoke_attestation(
-    uow: UnitOfWork, attestation_id: str, actor: str, reason: str, now: datetime
+    uow: UnitOfWork,
+    attestation_id: str,
+    actor: str,
+    reason: str,
+    now: datetime,
+    employee: str | None = None,
 ) -> Attestation:
+    """Revoke an attestation; with `employee`, only one that this employee signed."""
     found = uow.attestations.get(attestation_id)
     if found is None:
         raise NotFound(f"no attestation {attestation_id!r}")
+    if employee is not None and found.employee != employee.strip().lower():
+        raise Forbidden(f"attestation {attestation_id} was not signed by {employee}")
     if not reason.strip():
         raise InvalidInput(Problem("is empty", "reason", "say why the attestation no longer holds"))
     if not uow.attestations.revoke(attestation_id, now):
@@ -169,10 +180,16 @@ class AttestationService:
         )
 
     def revoke(
-        self, attestation_id: str, actor: str, reason: str, now: datetime
+        self,
+        attestation_id: str,
+        actor: str,
+        reason: str,
+        now: datetime,
+        employee: str | None = None,
     ) -> tuple[Attestation, AssessmentReport]:
+        """Revoke (an admin), or withdraw one's own (`employee`: the signed-in employee)."""
         return self.engine.write_and_reassess(
-            lambda uow: revoke_attestation(uow, attestation_id, actor, reason, now),
+            lambda uow: revoke_attestation(uow, attestation_id, actor, reason, now, employee),
             lambda att: [att.device],
             now,
             "attestation_revoked",

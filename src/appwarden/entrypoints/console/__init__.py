@@ -19,6 +19,7 @@ from appwarden.entrypoints.console import (
     pages_campaigns,
     pages_fleet,
     pages_me,
+    pages_me_attest,
     pages_overview,
     pages_policies,
     pages_tokens,
@@ -35,6 +36,7 @@ PAGES: list[PageRoute] = [
     *pages_audit.PAGES,
     *pages_tokens.PAGES,
     *pages_me.PAGES,
+    *pages_me_attest.PAGES,
     *pages_verify.PAGES,
 ]
 

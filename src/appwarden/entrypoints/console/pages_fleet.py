@@ -43,8 +43,12 @@ def device(ctx: Ctx) -> Response:
         policies = uow.policies.active()
         requests = uow.exemption_requests.list(None, key, 20)
     decision = engine.decide("device", key, ctx.now)
+    attestations = sorted(
+        ctx.app.attestations.for_device(key), key=lambda pair: pair[0].signed_at, reverse=True
+    )
     return ctx.render(
         "device.html",
+        attestations=attestations[:50],
         facts=facts,
         verdicts=verdicts,
         history=list(reversed(history)),

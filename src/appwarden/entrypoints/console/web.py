@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from appwarden.bootstrap import App
-from appwarden.core.errors import InvalidInput, Problem, Unauthorized
+from appwarden.core.errors import Forbidden, InvalidInput, Problem
 from appwarden.core.timeutil import parse_instant
 from appwarden.entrypoints.api.auth import SESSION_COOKIE
 from appwarden.entrypoints.api.errors import error_body
@@ -264,7 +264,7 @@ def wrap(state: ConsoleState, page: PageRoute) -> Callable[[Request], Awaitable[
                 if page.method == "POST":
                     ctx.form = await read_form(request)
                     if not csrf_ok(request, viewer, ctx.form.get("csrf", "")):
-                        raise Unauthorized("the form expired or came from another site; reload")
+                        raise Forbidden("the form expired or came from another site; reload")
                 response = await run_in_threadpool(page.handler, ctx)
         except Exception as exc:  # mapped to a page in one place
             response = error_page(ctx, exc)
