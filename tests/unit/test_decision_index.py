@@ -215,7 +215,10 @@ def _assert_same(index: DecisionIndex, model: dict[str, Entry], gone: set[str]) 
         assert index.get(key) is None, key
 
 
-def test_updates_through_overlays_and_compactions_keep_every_key() -> None:
+def test_updates_through_overlays_and_compactions_keep_every_key(monkeypatch) -> None:
+    # small layers, so that six batches fold the top layer into the middle and the middle into
+    # the base (the production sizes are tuned for millions of identities)
+    monkeypatch.setattr(DecisionIndex, "SMALL", 256)
     rng = random.Random(20200710)
     model = {f"device:d{i}": _entry(f"d{i}", i) for i in range(10_000)}
     index = DecisionIndex(dict(model), revision=1)
@@ -262,10 +265,10 @@ def test_tombstones_remove_identities_and_survive_compaction() -> None:
         "device:d1",
         "eas:E1",
     ]
-    filler = {f"device:x{i}": _entry(f"x{i}", i) for i in range(5000)}
+    filler = {f"device:x{i}": _entry(f"x{i}", i) for i in range(20_000)}  # past both layers
     compacted = smaller.updated(filler, 6)
     assert compacted.overlay_size == 0
-    assert compacted.get("eas:E1") is None and len(compacted) == 3 + 5000
+    assert compacted.get("eas:E1") is None and len(compacted) == 3 + 20_000
 
 
 def test_the_decision_service_increments_the_revision_on_every_swap() -> None:

@@ -211,15 +211,27 @@ _GONE = Entry("", ALLOW)  # tombstone in overlays
 
 
 class DecisionIndex:
-    __slots__ = ("_base", "_overlay", "revision")
+    """Identity -> entry, in three immutable layers (a small log-structured merge).
+
+    An update copies only the small top layer; when it outgrows `SMALL` it is folded into the
+    middle layer, and the middle layer into the base when it outgrows a sixteenth of it. Each
+    update therefore copies a few thousand entries at most (amortised), however large the base,
+    and the previous index stays valid for whoever still reads it. A lookup is at most three dict
+    probes; tombstones hide removed keys.
+    """
+
+    __slots__ = ("_base", "_mid", "_overlay", "revision")
+    SMALL = 2048
 
     def __init__(
         self,
         entries: dict[str, Entry],
         revision: int = 0,
         overlay: dict[str, Entry] | None = None,
+        mid: dict[str, Entry] | None = None,
     ) -> None:
         self._base = entries
+        self._mid = mid or {}
         self._overlay = overlay or {}
         self.revision = revision
 
@@ -229,44 +241,59 @@ class DecisionIndex:
             entry = overlay.get(key)
             if entry is not None:
                 return None if entry is _GONE else entry
+        mid = self._mid
+        if mid:
+            entry = mid.get(key)
+            if entry is not None:
+                return None if entry is _GONE else entry
         return self._base.get(key)
 
+    def _above_base(self) -> dict[str, Entry]:
+        merged = dict(self._mid)
+        merged.update(self._overlay)
+        return merged
+
     def __len__(self) -> int:
-        gone = sum(1 for k, e in self._overlay.items() if e is _GONE and k in self._base)
-        new = sum(1 for k, e in self._overlay.items() if e is not _GONE and k not in self._base)
+        above = self._above_base()
+        gone = sum(1 for k, e in above.items() if e is _GONE and k in self._base)
+        new = sum(1 for k, e in above.items() if e is not _GONE and k not in self._base)
         return len(self._base) + new - gone
 
     @property
     def overlay_size(self) -> int:
-        return len(self._overlay)
+        return len(self._overlay) + len(self._mid)
 
     def updated(self, changes: Mapping[str, Entry | None], revision: int) -> DecisionIndex:
         """A new index with `changes` applied (None removes a key); this one is untouched."""
         overlay = dict(self._overlay)
         for key, entry in changes.items():
             overlay[key] = _GONE if entry is None else entry
-        if len(overlay) > max(4096, len(self._base) // 16):
-            base = dict(self._base)
-            for key, entry in overlay.items():
-                if entry is _GONE:
-                    base.pop(key, None)
-                else:
-                    base[key] = entry
-            return DecisionIndex(base, revision)
-        return DecisionIndex(self._base, revision, overlay)
+        if len(overlay) <= self.SMALL:
+            return DecisionIndex(self._base, revision, overlay, self._mid)
+        mid = dict(self._mid)
+        mid.update(overlay)
+        if len(mid) <= max(self.SMALL * 8, len(self._base) // 16):
+            return DecisionIndex(self._base, revision, None, mid)
+        base = dict(self._base)
+        for key, entry in mid.items():
+            if entry is _GONE:
+                base.pop(key, None)
+            else:
+                base[key] = entry
+        return DecisionIndex(base, revision)
 
     def layers(self) -> tuple[Mapping[str, Entry], Mapping[str, Entry | None]]:
-        """(base, overlay) for incremental readers; None in the overlay marks a removed key.
+        """(base, everything above it) for incremental readers; None marks a removed key.
 
         The base is shared by every index derived with `updated()` until it is folded, so a
-        reader that saw this base needs to look only at the overlay.
+        reader that saw this base needs to look only at what lies above it.
         """
-        return self._base, {k: (None if e is _GONE else e) for k, e in self._overlay.items()}
+        return self._base, {k: (None if e is _GONE else e) for k, e in self._above_base().items()}
 
     def keys_of(self, device: str) -> list[str]:
         """Every identity key that resolves to `device` (slow: for tests and diagnostics)."""
         keys = {k for k, e in self._base.items() if e.device == device}
-        for key, entry in self._overlay.items():
+        for key, entry in self._above_base().items():
             if entry is _GONE or entry.device != device:
                 keys.discard(key)
             else:
