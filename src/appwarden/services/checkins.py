@@ -28,6 +28,7 @@ from appwarden.services.enrollment import (
     revoke_device,
     secret_hash,
 )
+from appwarden.services.gc_control import SETTLER
 from appwarden.services.group_commit import GroupCommit
 from appwarden.services.ingest import Ingest, ReportOutcome
 from appwarden.services.ports import DeviceCredential, EnrollmentCode
@@ -161,6 +162,7 @@ class CheckinService:
             "checkin",
             "devices",
         )
+        SETTLER.maybe()  # keep full garbage collections short under a steady stream of reports
         return [r.result if isinstance(r, _Applied) else r for r in applied]
 
     def _one(self, ingest: Ingest, job: _Job) -> _Applied:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gc
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -33,3 +35,34 @@ def keep_out_of_collections() -> None:
     """
     gc.collect()
     gc.freeze()
+
+
+class Settler:
+    """Every `every` seconds at most: collect the young generations, then freeze the survivors.
+
+    A long-running server keeps accumulating long-lived objects (verdicts, decision entries,
+    caches); a full collection walks all of them and stalls every thread for a second or more
+    with a million devices (measured with `bench checkin`: 1.1 s pauses, about a fifth of the
+    throughput). Freezing the survivors keeps full collections short. The price: a reference
+    cycle frozen while alive is never collected; our long-lived structures have none.
+    """
+
+    def __init__(self, every: float = 10.0) -> None:
+        self.every = every
+        self._last = time.monotonic()
+        self._lock = threading.Lock()
+
+    def maybe(self) -> bool:
+        now = time.monotonic()
+        if now - self._last < self.every or not self._lock.acquire(blocking=False):
+            return False
+        try:
+            self._last = now
+            gc.collect(1)
+            gc.freeze()
+            return True
+        finally:
+            self._lock.release()
+
+
+SETTLER = Settler()

@@ -24,6 +24,7 @@ from appwarden.entrypoints.api.decision_server import (
 from appwarden.entrypoints.api.gateway_runtime import GatewayRuntime
 from appwarden.entrypoints.cli.context import engine_loaded, err
 from appwarden.entrypoints.console import console_routes
+from appwarden.services.gc_control import SETTLER
 
 log = logging.getLogger("appwarden.serve")
 GATEWAY_ROLES = ("gateway", "admin")
@@ -93,6 +94,7 @@ async def serve_forever(app: App, host: str, port: int, dhost: str, dport: int) 
     jobs = [
         asyncio.create_task(_every(5.0, lambda: auth.replace(gateway_hashes(app)), "tokens")),
         asyncio.create_task(_every(1.0, app.engine.sync, "sync")),  # writes by other processes
+        asyncio.create_task(_every(SETTLER.every, SETTLER.maybe, "gc")),
         asyncio.create_task(_every(max(interval, 5.0), assess, "assessment")),
         asyncio.create_task(_every(max(notice_every, 1.0), notices, "notices")),
     ]
