@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import shutil
+import sys
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
@@ -183,13 +184,14 @@ def _print_intro(summary: dict[str, object], secrets: Path) -> None:
     pending = _a_pending_device()
     out.print(f"\nThe clock replays from {DEMO_CLOCK} (set in .appwarden/appwarden.toml).")
     out.print("Try next, in another terminal:")
+    aw = _command_name()
     steps = [
-        "appwarden assess",
-        f"appwarden decide --device {pending}",
-        f"appwarden decide --device {pending} --now 2020-07-11T01:00:01Z   # after the deadline",
-        "appwarden policy diff policies/tiktok-mail.yaml",
-        "appwarden campaign list",
-        "appwarden audit verify",
+        f"{aw} assess",
+        f"{aw} decide --device {pending}",
+        f"{aw} decide --device {pending} --now 2020-07-11T01:00:01Z   # after the deadline",
+        f"{aw} policy diff policies/tiktok-mail.yaml",
+        f"{aw} campaign list",
+        f"{aw} audit verify",
         f'curl -H "Authorization: Bearer $(grep gateway {secrets} | cut -d= -f2)" '
         f"'http://127.0.0.1:8471/v1/decide?device={pending}'",
     ]
@@ -200,6 +202,17 @@ def _print_intro(summary: dict[str, object], secrets: Path) -> None:
         f"{DEMO_ADMIN} or {DEMO_VIEWER}); API tokens and console passwords are in {secrets} "
         "(mode 600)."
     )
+
+
+def _command_name() -> str:
+    """`appwarden` when it is on PATH, else the path it was run by (`.venv/bin/appwarden`)."""
+    invoked = Path(sys.argv[0])
+    if shutil.which("appwarden") or invoked.name != "appwarden":
+        return "appwarden"
+    try:
+        return str(invoked.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(invoked)
 
 
 def _a_pending_device() -> str:
