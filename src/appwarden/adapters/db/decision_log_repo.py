@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from appwarden.services.ports import LoggedDecision
@@ -46,13 +46,19 @@ class SqliteDecisionLog:
             " ORDER BY seq DESC LIMIT ?"
         )
         args.append(limit)
-        rows = self.conn.execute(sql, args).fetchall()
-        names = ["seq", *(c.strip() for c in _COLUMNS.split(","))]
-        out = [dict(zip(names, row, strict=True)) for row in reversed(rows)]
-        for row in out:
-            row["allow"] = bool(row["allow"])
-            row["policies"] = [p for p in (row["policies"] or "").split(",") if p]
-        return out
+        return _as_dicts(reversed(self.conn.execute(sql, args).fetchall()))
+
+    def for_device(self, device: str, limit: int = 20) -> list[dict[str, Any]]:
+        """The device's last `limit` decisions, newest first (index decision_log_device)."""
+        if not device:
+            return []
+        return _as_dicts(
+            self.conn.execute(
+                f"SELECT seq, {_COLUMNS} FROM decision_log"  # noqa: S608
+                " WHERE device = ? AND device <> '' ORDER BY seq DESC LIMIT ?",
+                (device, limit),
+            ).fetchall()
+        )
 
     def prune(self, before: str) -> int:
         """Delete rows older than `before` (formatted like the rows' `at`). Rows are appended
@@ -65,3 +71,14 @@ class SqliteDecisionLog:
         return self.conn.execute(
             "DELETE FROM decision_log WHERE seq < ?", (first_kept[0],)
         ).rowcount
+
+
+_NAMES = ["seq", *(c.strip() for c in _COLUMNS.split(","))]
+
+
+def _as_dicts(rows: Iterable[Sequence[Any]]) -> list[dict[str, Any]]:
+    out = [dict(zip(_NAMES, row, strict=True)) for row in rows]
+    for row in out:
+        row["allow"] = bool(row["allow"])
+        row["policies"] = [p for p in (row["policies"] or "").split(",") if p]
+    return out

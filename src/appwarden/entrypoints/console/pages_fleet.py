@@ -42,6 +42,7 @@ def device(ctx: Ctx) -> Response:
         transitions = uow.console.device_transitions(key, 50)
         policies = uow.policies.active()
         requests = uow.exemption_requests.list(None, key, 20)
+        logged = uow.decision_log.for_device(key, 20)
     decision = engine.decide("device", key, ctx.now)
     attestations = sorted(
         ctx.app.attestations.for_device(key), key=lambda pair: pair[0].signed_at, reverse=True
@@ -54,6 +55,7 @@ def device(ctx: Ctx) -> Response:
         history=list(reversed(history)),
         transitions=transitions,
         decision=decision,
+        logged=logged,
         policies=policies,
         requests=requests,
     )
