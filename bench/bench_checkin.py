@@ -329,6 +329,7 @@ def main(argv: list[str]) -> int:
             path = CACHE / "checkin-requests.pickle"
             path.write_bytes(pickle.dumps(round_.requests))
             stats_before = (app.checkins.writer.stats.batches, app.checkins.writer.stats.jobs)
+            cpu_before = time.process_time()  # the server's threads: this one only waits
             done = subprocess.run(
                 [
                     sys.executable,
@@ -343,6 +344,7 @@ def main(argv: list[str]) -> int:
                 check=True,
             )
             result = msgspec.json.decode(done.stdout)
+            result["cpu_us"] = (time.process_time() - cpu_before) / len(round_.requests) * 1e6
             jobs = app.checkins.writer.stats.jobs - stats_before[1]
             batches.append(jobs / max(1, app.checkins.writer.stats.batches - stats_before[0]))
             wrong = verify(app, round_)
@@ -350,7 +352,7 @@ def main(argv: list[str]) -> int:
             print(
                 f"  round {number}: sqlite {sqlite_rates[-1]:,.0f} reports/s; appwarden {result['rate']:,.0f} reports/s, "
                 f"p50 {result['p50_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms, max {result['max_ms']:.0f} ms, "
-                f"mean batch {batches[-1]:.0f}, statuses {result['status']}, errors {result['errors'] or 'none'}, "
+                f"server CPU {result['cpu_us']:,.0f} us/report, mean batch {batches[-1]:.0f}, statuses {result['status']}, errors {result['errors'] or 'none'}, "
                 f"decisions checked {result['checked']:,} (stale {result['stale_decisions']}), fleet mismatches {wrong}"
             )
     finally:
@@ -367,6 +369,9 @@ def main(argv: list[str]) -> int:
     )
     print(
         f"  appwarden end to end over HTTP                         {rate:>9,.0f} reports/s  (target >= 1,000)"
+    )
+    print(
+        f"  server CPU per report (all its threads)                {statistics.median(r['cpu_us'] for r in e2e):>9,.0f} us"
     )
     print(
         f"  ratio appwarden / sqlite                               {rate / sqlite_rate:>9.2f}  (aim >= 0.5)"

@@ -28,6 +28,7 @@ from appwarden.services.attestations import AttestationService, Signer
 from appwarden.services.checkins import CheckinLimits, CheckinService
 from appwarden.services.compliance import Compliance, EngineLimits
 from appwarden.services.decisions import DecisionService
+from appwarden.services.gc_control import tune_for_service
 from appwarden.services.notices import NoticeService
 from appwarden.services.ports import Mailer, PasswordHasher
 from appwarden.settings import Settings
@@ -70,6 +71,7 @@ def checkin_limits(settings: Settings) -> CheckinLimits:
 
 
 def build(settings: Settings, clock: Clock | None = None) -> App:
+    tune_for_service()
     store = SqliteStore(settings.database)
     local = settings.get("catalog_local")
     catalog = load_catalog(Path(local) if local else None)

@@ -137,6 +137,23 @@ class FleetIndex:
             self.app_log.append(slot)
         return slot
 
+    def app_slots(self, apps: Iterable[InstalledApp]) -> list[int]:
+        """`intern_app` for each app, inlined for apps already known with their labels (nearly
+        every app of a device that reports again)."""
+        known, names, publishers = self.app_slot.get, self.app_names, self.app_publishers
+        slots = []
+        for app in apps:
+            key = app.key
+            slot = known(key)
+            if (
+                slot is None
+                or (app.name and not names[slot])
+                or (app.publisher and not publishers[slot])
+            ):
+                slot = self.intern_app(key, app.name, app.publisher)
+            slots.append(slot)
+        return slots
+
     def _index_app_labels(self, slot: int, name: str, publisher: str) -> None:
         if name:
             self.apps_by_name.setdefault(name.casefold(), []).append(slot)
@@ -394,5 +411,4 @@ def row_of(device: Device) -> DeviceRow:
 
 def load_device(index: FleetIndex, device: Device) -> AppDiff:
     """Put a domain Device (with its apps) into the index."""
-    slots = [index.intern_app(app.key, app.name, app.publisher) for app in device.apps]
-    return index.upsert_device(row_of(device), slots)
+    return index.upsert_device(row_of(device), index.app_slots(device.apps))

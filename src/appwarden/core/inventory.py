@@ -155,6 +155,23 @@ class AppKey:
         return AppRef(self.platform, self.identifier) if self.identifier else None
 
 
+def installed_app(
+    ref: AppRef | None, name: str, version: str, publisher: str, space: AppPlatform, key: AppKey
+) -> InstalledApp:
+    """An InstalledApp whose key the caller already has (`app_key(ref, name, space)`): parsers
+    that see the same app on many devices build its key once, not once per row."""
+    app = object.__new__(InstalledApp)
+    put = object.__setattr__
+    put(app, "ref", ref)
+    put(app, "name", name)
+    put(app, "version", version)
+    put(app, "publisher", publisher)
+    put(app, "space", space)
+    put(app, "_hash", hash((ref, name, version, publisher, space)))
+    put(app, "_key", key)
+    return app
+
+
 def app_key(ref: AppRef | None, name: str, space: AppPlatform) -> AppKey:
     if ref is not None:
         return AppKey(ref.platform, ref.identifier, "")

@@ -22,6 +22,7 @@ import msgspec
 
 from appwarden.core.errors import InvalidInput, Problem
 from appwarden.core.inventory import (
+    AppKey,
     AppPlatform,
     AppRef,
     Device,
@@ -29,6 +30,8 @@ from appwarden.core.inventory import (
     MailIdentities,
     Platform,
     Visibility,
+    app_key,
+    installed_app,
 )
 from appwarden.core.sources import SourceReport
 from appwarden.core.timeutil import TimeFormatError, parse_instant
@@ -37,7 +40,9 @@ from appwarden.services.ingest import AppDelta
 AGENT_VISIBILITY = ("all", "managed")
 
 
-class AppIn(msgspec.Struct, forbid_unknown_fields=True):
+class AppIn(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """Frozen: hashable in C, so a decoded row is its own cache key (see `_apps`)."""
+
     id: str = ""
     name: str = ""
     version: str = ""
@@ -224,26 +229,45 @@ def _instant(text: str | None) -> datetime | None:
         raise InvalidInput(Problem(str(exc), "observed_at")) from None
 
 
+# Decoded rows -> validated apps, one table per identifier space. Apps and their versions repeat
+# across devices: a hit is one C-level dict lookup per row. Cleared when full (cheap to refill).
+_ROW_CACHE: dict[str, dict[AppIn, InstalledApp]] = {}
+ROW_CACHE_LIMIT = 1 << 18
+
+
 def _apps(rows: list[AppIn], platform: Platform, where: str) -> frozenset[InstalledApp]:
     space = platform.app_space.value
+    cache = _ROW_CACHE.get(space)
+    if cache is None or len(cache) > ROW_CACHE_LIMIT:
+        cache = _ROW_CACHE[space] = {}
+    get = cache.get
     out = []
     for i, row in enumerate(rows):
-        try:
-            out.append(_app(space, row.id, row.name, row.version, row.publisher))
-        except ValueError as exc:
-            raise InvalidInput(
-                Problem(str(exc), f"{where}[{i}]", "give the package or bundle id")
-            ) from None
+        app = get(row)
+        if app is None:
+            try:
+                app = cache[row] = _app(space, row.id, row.name, row.version, row.publisher)
+            except ValueError as exc:
+                raise InvalidInput(
+                    Problem(str(exc), f"{where}[{i}]", "give the package or bundle id")
+                ) from None
+        out.append(app)
     return frozenset(out)
 
 
-@lru_cache(maxsize=1 << 17)
 def _app(space_name: str, ident: str, name: str, version: str, publisher: str) -> InstalledApp:
-    """Apps repeat across devices; validating each distinct row once keeps check-ins cheap."""
     if len(ident) > 255 or len(name) > 255 or len(version) > 64 or len(publisher) > 255:
         raise ValueError("id and name at most 255 characters, version at most 64")
     if not ident.strip() and not name.strip():
         raise ValueError("an app needs an id or at least a name")
+    ident, name = ident.strip(), name.strip()
+    space, ref, key = _identity(space_name, ident, "" if ident else name)
+    return installed_app(ref, name, version.strip(), publisher.strip(), space, key)
+
+
+@lru_cache(maxsize=1 << 16)
+def _identity(space_name: str, ident: str, name: str) -> tuple[AppPlatform, AppRef | None, AppKey]:
+    """The ref and dictionary key of an app (many versions and devices share one)."""
     space = AppPlatform(space_name)
-    ref = AppRef.of(space, ident) if ident.strip() else None
-    return InstalledApp(ref, name.strip(), version.strip(), publisher.strip(), space)
+    ref = AppRef.of(space, ident) if ident else None
+    return space, ref, app_key(ref, name if ref is None else "", space)

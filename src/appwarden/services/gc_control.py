@@ -37,6 +37,17 @@ def keep_out_of_collections() -> None:
     gc.freeze()
 
 
+def tune_for_service() -> None:
+    """Collect the young generation after 20,000 container allocations instead of 700.
+
+    A check-in decodes and builds a few hundred small objects; with the default threshold a
+    young collection ran every second or third report. Fewer, larger young collections cost
+    7-8% less CPU per check-in (measured with `bench checkin`); the extra young garbage held
+    between collections is a few megabytes at most.
+    """
+    gc.set_threshold(20_000, 20, 20)
+
+
 class Settler:
     """Every `every` seconds at most: collect the young generations, then freeze the survivors.
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterable
 
 from appwarden.core.inventory import AppKey, InstalledApp
 
@@ -51,6 +52,19 @@ class AppDictionary:
             found = self.pending[key] = int(row[0])
         self._by_object[id(app)] = (app, found)
         return found
+
+    def ids_of(self, apps: Iterable[InstalledApp]) -> dict[int, InstalledApp]:
+        """app id -> app for a device's list: `id_of` inlined for the cached case, which is
+        nearly every app of a check-in (the last of two apps with one id wins)."""
+        shared = self.app_ids.by_object.get  # committed: nearly every hit (id_of checks both)
+        out: dict[int, InstalledApp] = {}
+        for app in apps:
+            hit = shared(id(app))
+            if hit is not None and hit[0] is app:
+                out[hit[1]] = app
+            else:
+                out[self.id_of(app)] = app
+        return out
 
     def commit(self) -> None:
         shared = self.app_ids

@@ -216,16 +216,18 @@ class SqliteInventory:
     ) -> tuple[tuple[InstalledApp, ...], tuple[InstalledApp, ...], int]:
         """Write only what changed. History events start after a device's first report: what
         it had then is `first_seen_at` of its rows, not an install we saw happen."""
-        wanted = {self.app_id(app): app for app in apps}
-        have = {
-            row[0]: row[1]
-            for row in self.conn.execute(
+        wanted = self.dictionary.ids_of(apps)
+        versions = {app_id: app.version for app_id, app in wanted.items()}
+        have: dict[int, str] = dict(
+            self.conn.execute(
                 "SELECT app_id, version FROM device_apps WHERE device_id = ?", (device_id,)
-            )
-        }
-        add = [a for a in wanted if a not in have]
-        drop = [a for a in have if a not in wanted]
-        bump = [a for a in wanted if a in have and have[a] != wanted[a].version]
+            ).fetchall()
+        )
+        # a report is mostly what the device had: compare in C (dict views), walk only the rest
+        differ = versions.items() - have.items()
+        add = sorted(a for a, _ in differ if a not in have)
+        bump = sorted(a for a, _ in differ if a in have)
+        drop = sorted(have.keys() - versions.keys())
         stamp = t(at)
         if add:
             self.conn.executemany(

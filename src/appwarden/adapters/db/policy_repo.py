@@ -75,7 +75,22 @@ class SqlitePolicies:
         self.changes.record("policy", [slug])
 
 
+# Parsed policy rows, keyed by the row itself: every batch of check-ins re-assesses against the
+# active policies, and parsing a stored spec costs more than reading it. Immutable values only.
+_PARSED: dict[tuple[Any, ...], StoredPolicy] = {}
+
+
 def _stored(row: Any) -> StoredPolicy:
+    key = tuple(row)
+    found = _PARSED.get(key)
+    if found is None:
+        if len(_PARSED) >= 512:
+            _PARSED.clear()
+        found = _PARSED[key] = _parse(row)
+    return found
+
+
+def _parse(row: Any) -> StoredPolicy:
     policy = policy_from_data(json.loads(row[0]), origin="stored policy")
     version = PolicyVersion(
         policy=policy,
