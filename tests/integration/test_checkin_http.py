@@ -215,3 +215,41 @@ def test_who_may_call_what(app, http):
     viewer = {"authorization": f"Bearer {token(app, 'viewer')}"}
     assert http.get(f"/v1/devices/{device['device']}/sources", headers=viewer).status_code == 200
     assert http.get(f"/v1/devices/{device['device']}/sources").status_code == 401
+
+
+def test_the_fleet_index_patched_by_check_ins_equals_one_loaded_from_the_store(app, http):
+    """Check-ins patch the index with the apps each diff added and removed (not a reload of the
+    whole list): after installs, removals, version bumps, name-only rows and a delta, the index
+    holds exactly what the store holds."""
+    from appwarden.core.fleet import FleetIndex
+
+    enrolled = enroll(app, http)
+    secret, device = enrolled["credential"], enrolled["device"]
+    rows = apps(6, "com.zhiliaoapp.musically")
+    steps = [
+        rows,
+        rows[1:],  # one removed
+        [*rows[1:], {"id": "com.acme.new", "name": "New"}],  # one installed
+        [{**r, "version": "2.0"} for r in rows[1:]],  # versions only, the new one gone
+        [*rows[2:4], {"name": "Name Only Tool"}],  # a name-only row, many removed
+    ]
+    for seq, listed in enumerate(steps, start=1):
+        assert checkin(http, secret, report(seq, apps=listed)).status_code == 200
+    delta = {
+        "installed": [{"id": "com.acme.app9", "name": "Nine"}],
+        "removed": [{"id": "com.acme.app2"}],
+    }
+    assert checkin(http, secret, report(len(steps) + 1, apps_delta=delta)).status_code == 200
+    fresh = FleetIndex()
+    with app.store.read() as uow:
+        uow.inventory.load_fleet(fresh, None)
+    live = app.engine.fleet
+
+    def held(index: FleetIndex) -> set[str]:
+        slot = index.slot_of[device]
+        return {
+            index.app_keys[a].identifier or index.app_keys[a].name_folded
+            for a in index.device_apps[slot]
+        }
+
+    assert held(live) == held(fresh) == {"com.acme.app3", "com.acme.app9", "name only tool"}

@@ -409,6 +409,25 @@ def row_of(device: Device) -> DeviceRow:
     )
 
 
+def update_device(
+    index: FleetIndex,
+    device: Device,
+    added: Iterable[InstalledApp],
+    removed: Iterable[InstalledApp],
+) -> AppDiff:
+    """A device the index holds, whose apps changed by exactly `added` and `removed` since the
+    index last saw it (what the store's diff wrote): its fields as given, its apps patched, so
+    a report of 80 apps with one change costs one app lookup, not 80."""
+    index.upsert_device(row_of(device))
+    slot = index.slot_of[device.key]
+    known = index.app_slot
+    gone = {known[a.key] for a in removed if a.key in known}
+    new = index.app_slots(added)
+    if not gone and not new:
+        return AppDiff((), ())
+    return index.set_apps(slot, (set(index.device_apps[slot]) - gone).union(new))
+
+
 def load_device(index: FleetIndex, device: Device) -> AppDiff:
     """Put a domain Device (with its apps) into the index."""
     return index.upsert_device(row_of(device), index.app_slots(device.apps))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, timedelta, tzinfo
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 _DURATION = re.compile(
@@ -122,6 +123,13 @@ def iso(value: datetime | None) -> str | None:
     """ISO 8601 in UTC with a Z suffix, seconds precision."""
     if value is None:
         return None
+    return _iso(value)
+
+
+@lru_cache(maxsize=4096)
+def _iso(value: datetime) -> str:
+    # a batch of writes stamps the same few instants thousands of times; equal instants in other
+    # zones hash alike and format alike (UTC), so they share an entry
     return utc(value).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, TypeVar, cast
 
-from appwarden.core.fleet import FleetIndex, load_device
+from appwarden.core.fleet import FleetIndex, load_device, update_device
 from appwarden.core.fleet_delta import FleetDelta
-from appwarden.core.inventory import Device, Employee
+from appwarden.core.inventory import Device, Employee, InstalledApp
 from appwarden.core.staleness import mark_seen
 from appwarden.services.assessment import AssessmentReport
 from appwarden.services.decisions import device_identity_keys
@@ -40,6 +40,10 @@ class InventoryChanges:
     reload: list[str] = field(default_factory=list)  # changed in SQL: read back from the store
     delta: FleetDelta | None = None  # changed, kept compactly (bulk imports)
     reload_all: bool = False  # too much changed to keep: rebuild the index from the store
+    # devices that existed before the write: the apps it added and removed (patch, not reload)
+    app_changes: dict[str, tuple[tuple[InstalledApp, ...], tuple[InstalledApp, ...]]] = field(
+        default_factory=dict
+    )
 
     @classmethod
     def of(cls, outcomes: Iterable[ReportOutcome]) -> InventoryChanges:
@@ -49,6 +53,9 @@ class InventoryChanges:
                 continue
             if outcome.changed:
                 changes.devices.append(outcome.device)
+                change = outcome.change
+                if change is not None and not change.created:
+                    changes.app_changes[outcome.key] = (change.apps_added, change.apps_removed)
             elif outcome.device.last_seen is not None:
                 changes.seen[outcome.key] = outcome.device.last_seen
         return changes
@@ -121,7 +128,11 @@ class InventoryWrites:
             slot = fleet.slot_of.get(device.key)
             if slot is not None:
                 old[device.key] = device_identity_keys(fleet, slot)
-            load_device(fleet, device)
+            delta = changes.app_changes.get(device.key)
+            if delta is not None and slot is not None and slot in fleet.live:
+                update_device(fleet, device, *delta)
+            else:
+                load_device(fleet, device)
         touched = {d.key for d in changes.devices}
         if changes.delta is not None and len(changes.delta) <= FULL_ASSESSMENT_ABOVE:
             for key in changes.delta.device_keys():
