@@ -371,3 +371,29 @@ def test_template_edit_while_sending_halts_before_the_next_wave(setup, tmp_path)
     svc.tick(T0 + timedelta(hours=4))
     assert len(sink.handler.messages) == 2
     assert "templates" in svc.status(cid)["campaign"].halt_reason
+
+
+def test_devices_that_comply_before_the_notice_leaves_are_not_told_to(tmp_path, sink):
+    """Approved, then during the undo window p0's only device and one of two@'s two devices
+    drop TikTok: p0 gets no message at all, two@ gets one that names only the device still
+    carrying it, the notice's record says the same, and the audit log says why."""
+    eng, svc = world(tmp_path, transport=lambda: smtp_transport(sink))
+    two = ("two@corp.example", "en", "UTC", [f"da:{TIKTOK}", f"db:{TIKTOK}"])
+    fleet(eng, [*PEOPLE[:3], two])
+    apply(eng)
+    cid, preview = approved(svc)
+    assert preview.radius.people == 4
+    fleet(eng, [(*PEOPLE[0][:3], ["d0:com.whatsapp"]), (*two[:3], ["da:com.whatsapp"])])
+    send_all(svc)
+    assert sink.handler.recipients == ["p1@corp.example", "p2@corp.example", "two@corp.example"]
+    with eng.store.read() as uow:
+        notices = {n.employee: n for n in uow.campaigns.notices(cid)}
+        dropped = [e.body for e in uow.audit.events() if e.body["type"] == "notice_dropped"]
+        assert verify(uow).ok
+    assert notices["p0@corp.example"].state.value == "cancelled"
+    assert [d["key"] for d in notices["two@corp.example"].data["devices"]] == ["db"]
+    assert notices["two@corp.example"].state.value == "sent"
+    assert dropped and dropped[0]["reason"] == "devices resolved before the notice left"
+    # armed: what the sent notices announced (d1, d2, db); d0 and da were never announced
+    assert svc.status(cid)["enforcement"] == {"armed": 3, "approved": 2}
+    eng.store.close()

@@ -55,6 +55,7 @@ class EventType(StrEnum):
     NOTICE_SENT = "notice_sent"
     NOTICE_BOUNCED = "notice_bounced"
     NOTICE_REPLIED = "notice_replied"
+    NOTICE_DROPPED = "notice_dropped"  # its devices resolved before it left
     CAMPAIGN_RESUMED = "campaign_resumed"
     # access
     TOKEN_CREATED = "token_created"  # noqa: S105 (an event name, not a secret)

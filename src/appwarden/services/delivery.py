@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from email.utils import parseaddr
+from typing import Any
 
 from appwarden.core.campaign import (
     Campaign,
@@ -37,6 +38,7 @@ from appwarden.core.events import AuditEvent, EventType
 from appwarden.core.notice import Notice, NoticeState, OutboxMessage, OutboxState
 from appwarden.core.policy import PolicyVersion
 from appwarden.core.schedule import backoff
+from appwarden.core.verdict import Status
 from appwarden.services.campaign_plan import policy_version, texts_of
 from appwarden.services.campaigns import Deps, audit, halt, reset_to_draft, save
 from appwarden.services.outbox import enqueue
@@ -60,6 +62,21 @@ class SendReport:
 
 Builder = Callable[[OutboxMessage, list[tuple[Notice, PolicyVersion]], datetime], bytes]
 Fault = Callable[[str, OutboxMessage], None]
+
+
+def _still_affected(
+    uow: UnitOfWork, lines: list[dict[str, Any]], policy: str
+) -> list[dict[str, Any]]:
+    """The device lines of a notice whose verdict under `policy` still asks something of the
+    owner (failing, or unknown: attest or report); compliant and exempt devices drop out."""
+    keep = []
+    for line in lines:
+        verdict = next(
+            (v for v in uow.verdicts.for_device(line.get("key", "")) if v.policy == policy), None
+        )
+        if verdict is not None and (verdict.status.failing or verdict.status is Status.UNKNOWN):
+            keep.append(line)
+    return keep
 
 
 def _sendable(campaign: Campaign, message: OutboxMessage, now: datetime) -> bool:
@@ -284,11 +301,24 @@ class Dispatcher:
                 if n.state is NoticeState.QUEUED
             ]
             parts = []
+            dropped: list[Notice] = []
+            trimmed: list[Notice] = []
             for notice in notices:
                 campaign = uow.campaigns.get(notice.campaign)
                 if campaign is None or not _sendable(campaign, message, now):
                     continue
+                if campaign.mode is Mode.LIVE and notice.kind in ARMING_KINDS:
+                    lines = notice.data.get("devices", [])
+                    still = _still_affected(uow, lines, campaign.policy)
+                    if lines and not still:
+                        dropped.append(notice)
+                        continue
+                    if len(still) < len(lines):
+                        notice = replace(notice, data={**notice.data, "devices": still})
+                        trimmed.append(notice)
                 parts.append((notice, self._version(uow, campaign.policy, campaign.version)))
+        if dropped or trimmed:
+            self._resolved_before_sending(message, dropped, trimmed, now)
         if parts:
             return parts
         with self.store.unit_of_work() as uow:
@@ -297,6 +327,31 @@ class Dispatcher:
                 return None
             uow.outbox.mark(message.id, OutboxState.CANCELLED, now)
             return None
+
+    def _resolved_before_sending(
+        self, message: OutboxMessage, dropped: list[Notice], trimmed: list[Notice], now: datetime
+    ) -> None:
+        """A notice says "remove the app from this device by D": devices that complied (or were
+        exempted) since the approval leave it; a notice left with none is not sent at all."""
+        with self.store.unit_of_work() as uow:
+            uow.campaigns.set_notices([n.id for n in dropped], NoticeState.CANCELLED)
+            for notice in trimmed:
+                uow.campaigns.set_notice_data(notice.id, notice.data)
+            uow.audit.append(
+                AuditEvent(
+                    EventType.NOTICE_DROPPED,
+                    "system",
+                    now,
+                    subject=f"message:{message.id}",
+                    reason="devices resolved before the notice left",
+                    data={
+                        "dropped": [n.id for n in dropped],
+                        "trimmed": {
+                            str(n.id): [d.get("key") for d in n.data["devices"]] for n in trimmed
+                        },
+                    },
+                )
+            )
 
     def _waiting(self, uow: UnitOfWork, notice: Notice) -> bool:
         campaign = uow.campaigns.get(notice.campaign)
@@ -386,10 +441,12 @@ class Dispatcher:
             )
         if notice.kind not in ARMING_KINDS or campaign.mode is not Mode.LIVE:
             return []
+        named = [str(d["key"]) for d in notice.data.get("devices", []) if d.get("key")]
         return uow.campaigns.set_enforcement(
             campaign.id,
             EnforcementState.ARMED,
             now,
             employees=[notice.employee],
             only=(EnforcementState.APPROVED,),
+            devices=named or None,  # arm what the notice announced, not devices it left out
         )

@@ -114,8 +114,10 @@ class EnforcementRows:
         at: datetime,
         employees: Sequence[str] | None = None,
         only: Sequence[EnforcementState] = (EnforcementState.APPROVED, EnforcementState.ARMED),
+        devices: Sequence[str] | None = None,
     ) -> list[EnforcementKey]:
-        """Move a campaign's enforcement (optionally only some employees') to `state`.
+        """Move a campaign's enforcement (optionally only some employees', and of those only
+        some devices: the ones a notice named) to `state`.
 
         Returns the keys that changed.
         """
@@ -132,6 +134,9 @@ class EnforcementRows:
                 "INSERT OR IGNORE INTO _emails VALUES (?)", ((e,) for e in employees)
             )
             where += " AND employee IN (SELECT email FROM _emails)"
+        if devices is not None:  # one notice's devices: a handful
+            where += f" AND device IN ({','.join('?' * len(devices))})"
+            args.extend(devices)
         rows = self.conn.execute(
             f"UPDATE enforcements SET state = ?, updated_at = ? WHERE {where}"  # noqa: S608
             " RETURNING device, policy, version, deadline",

@@ -118,6 +118,12 @@ class NoticeRows:
         ).fetchone()
         return int(row[0])
 
+    def set_notice_data(self, notice_id: int, data: dict[str, Any]) -> None:
+        self.conn.execute(
+            "UPDATE notices SET data = ? WHERE id = ?",
+            (json.dumps(data, ensure_ascii=False, separators=(",", ":")), notice_id),
+        )
+
     def set_notices(
         self,
         ids: Iterable[int],
