@@ -106,3 +106,19 @@ def test_unseen_devices_are_asked_to_confirm_not_told_of_apps(locale):
     out = JinjaNoticeRenderer().render(ctx)
     assert "apps_unseen" not in out.text and "apps_unseen" not in out.html
     assert ("cannot see" in out.text) if locale == "en" else ("لا يمكننا رؤية" in out.text)
+
+
+@pytest.mark.parametrize(
+    ("count", "subject"),
+    [
+        (2, "إشعاران بخصوص أجهزتك"),  # the dual, no numeral
+        (3, "3 إشعارات بخصوص أجهزتك"),
+        (10, "10 إشعارات بخصوص أجهزتك"),
+        (11, "11 إشعارًا بخصوص أجهزتك"),
+        (100, "100 إشعار بخصوص أجهزتك"),
+    ],
+)
+def test_arabic_subject_counts_follow_arabic_plural_rules(count, subject):
+    ctx = context("ar", "announce")
+    ctx["notices"] = ctx["notices"] * count
+    assert JinjaNoticeRenderer().render(ctx).subject == subject
