@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from appwarden.adapters.mail.returns import MAX_MESSAGE_BYTES
 from appwarden.bootstrap import App
 from appwarden.core.errors import InvalidInput, NotFound, Problem
 from appwarden.entrypoints.api.admin import read_json, route
@@ -22,6 +23,7 @@ from appwarden.entrypoints.notice_views import (
     tick_dict,
 )
 from appwarden.entrypoints.rate_limit import ClientLimiter, client_address
+from appwarden.entrypoints.returns import take_return
 from appwarden.services.access import role_allows
 from appwarden.services.notices import Actor
 
@@ -174,6 +176,32 @@ async def post_signal(app: App, request: Request, who: Principal) -> Any:
         str(data.get("message_id", "")), kind, who.name, _now(app), str(data.get("detail", ""))
     )
     return {"notices": hit}
+
+
+@route(
+    RouteDoc(
+        "POST",
+        "/v1/notices/returns",
+        "One returned message as the mail server received it (a bounce report or a reply;"
+        " body: message/rfc822, at most 5 MB): recorded as a wave signal or ignored",
+        "admin",
+        body="message/rfc822",
+    )
+)
+async def post_return(app: App, request: Request, who: Principal) -> Any:
+    too_big = Problem(f"is larger than {MAX_MESSAGE_BYTES} bytes", "body")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():  # bounded while reading, not after
+        size += len(chunk)
+        if size > MAX_MESSAGE_BYTES:
+            raise InvalidInput(too_big)
+        chunks.append(chunk)
+    raw = b"".join(chunks)
+    if not raw:
+        raise InvalidInput(Problem("is empty", "body", "send the returned message itself"))
+    kind, found = take_return(app, raw, who.name, _now(app))
+    return {"result": kind, "message_id": found.message_id, "detail": found.detail}
 
 
 def verify_page(app: App) -> Route:

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.progress import TaskID
 from rich.table import Table
 
+from appwarden.adapters.mail.returns import mark_seen, read_messages
 from appwarden.bootstrap import App
 from appwarden.core.campaign import Campaign
+from appwarden.core.errors import InvalidInput, Problem
 from appwarden.entrypoints.cli.context import (
     EXIT_CONFLICT,
     STATE,
@@ -29,6 +32,7 @@ from appwarden.entrypoints.notice_views import (
     status_dict,
     tick_dict,
 )
+from appwarden.entrypoints.returns import take_return
 from appwarden.services.access import role_allows
 from appwarden.services.campaign_preview import Preview
 from appwarden.services.notices import Actor
@@ -285,3 +289,41 @@ def test(campaign: IdArg, now: NowOption = None, json_out: JsonOption = False) -
     c = application.notices.test(campaign, STATE.who(), STATE.now(now))
     to = ", ".join(application.notices.config.test_recipients)
     _done(json_out, c, f"test campaign {c.id} queued for {to}; `appwarden campaign send` sends it")
+
+
+@app.command()
+def returns(
+    paths: Annotated[
+        list[Path],
+        typer.Argument(help="The bounce mailbox: a Maildir, an mbox file or .eml files."),
+    ],
+    now: NowOption = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Read bounces and replies to our notices from the mailbox their Return-Path leads to.
+
+    Bounces (delivery status notifications with a failed recipient) and replies by people
+    become the wave signals that halt a campaign; automatic replies and anything else are
+    counted and left alone. Messages read from a Maildir are flagged seen and not read again.
+    """
+    application = STATE.app(now)
+    counts = {"bounce": 0, "reply": 0, "ignored": 0, "unmatched": 0}
+    ignored: dict[str, int] = {}
+    for path in paths:
+        if not path.exists():
+            raise InvalidInput(Problem(f"{path} does not exist", "paths", "give a Maildir or file"))
+        for label, raw, box in read_messages(path):
+            kind, found = take_return(application, raw, "returns", STATE.now(now))
+            counts[kind] += 1
+            if kind == "ignored":
+                ignored[found.detail] = ignored.get(found.detail, 0) + 1
+            if box is not None:
+                mark_seen(box, label)
+    if json_out:
+        emit_json({**counts, "ignored_why": ignored})
+        return
+    out.print(
+        f"{counts['bounce']} bounce(s), {counts['reply']} reply(ies) recorded; "
+        f"{counts['unmatched']} about messages we do not know; {counts['ignored']} ignored"
+        + (f" ({'; '.join(f'{n} {why}' for why, n in sorted(ignored.items()))})" if ignored else "")
+    )
