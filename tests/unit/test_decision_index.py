@@ -224,7 +224,7 @@ def test_updates_through_overlays_and_compactions_keep_every_key(monkeypatch) ->
     index = DecisionIndex(dict(model), revision=1)
     history = [(index, dict(model))]
     gone: set[str] = set()
-    compacted = 0
+    compacted = folded = 0
     for batch in range(2, 8):
         changes: dict[str, Entry | None] = {}
         for _ in range(1500):
@@ -233,9 +233,10 @@ def test_updates_through_overlays_and_compactions_keep_every_key(monkeypatch) ->
                 changes[key] = None
             else:
                 changes[key] = _entry(key[7:], rng.randrange(10**6))
-        before = index.overlay_size
+        before, previous = index.overlay_size, index
         index = index.updated(changes, revision=batch)
         compacted += index.overlay_size < before
+        folded += not index.shares_base(previous)
         for key, entry in changes.items():
             if entry is None:
                 model.pop(key, None)
@@ -246,6 +247,7 @@ def test_updates_through_overlays_and_compactions_keep_every_key(monkeypatch) ->
         _assert_same(index, model, gone)
         history.append((index, dict(model)))
     assert compacted >= 1, "the test must cross the compaction threshold"
+    assert folded >= 1, "the test must also fold the middle layer into a new base"
     for old_index, old_model in history:  # indexes are immutable: old ones answer as before
         _assert_same(old_index, old_model, set())
 

@@ -259,6 +259,10 @@ class DecisionIndex:
         new = sum(1 for k, e in above.items() if e is not _GONE and k not in self._base)
         return len(self._base) + new - gone
 
+    def shares_base(self, other: DecisionIndex) -> bool:
+        """Whether `other` has the same base layer (False once an update folded it anew)."""
+        return self._base is other._base
+
     @property
     def overlay_size(self) -> int:
         return len(self._overlay) + len(self._mid)

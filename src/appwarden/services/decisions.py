@@ -26,7 +26,7 @@ from appwarden.core.decision_users import UserRule, combine_entries, is_plain_al
 from appwarden.core.enforcement import EnforcementBook
 from appwarden.core.fleet import FleetIndex
 from appwarden.core.verdict import Verdict
-from appwarden.services.gc_control import gc_paused, keep_out_of_collections
+from appwarden.services.gc_control import gc_paused, keep_new_structure, keep_out_of_collections
 
 _NONE: frozenset[str] = frozenset()
 _USER_ALLOW = Entry("", ALLOW)
@@ -155,8 +155,11 @@ class DecisionService:
                 emails.add(email)
         if not changes and not emails:
             return
-        index = self.index.updated(changes, self.index.revision)
+        before = self.index
+        index = before.updated(changes, self.index.revision)
         self.index = index.updated(self._user_changes(index, fleet, emails), index.revision + 1)
+        if not self.index.shares_base(before):
+            keep_new_structure()  # a new base of millions of entries: no collection walks it
 
     def _unarmed(self, verdicts: Sequence[Verdict]) -> frozenset[str]:
         book = self.book
