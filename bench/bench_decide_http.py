@@ -9,16 +9,14 @@ rotates over 2,000 real EAS DeviceIds of a demo fleet.
 
 from __future__ import annotations
 
-import argparse
-
 from tests.support.servers import free_port, wait_port
 
 from bench.gateway_rig import (
     Workdir,
     demo_home,
+    http_bench_args,
     interleaved,
     lua_paths,
-    need,
     nginx,
     serve,
     wrk,
@@ -26,17 +24,10 @@ from bench.gateway_rig import (
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="bench decide_http")
-    parser.add_argument("--employees", type=int, default=3000)
-    parser.add_argument("--seconds", type=int, default=8)
-    parser.add_argument("--connections", type=int, default=64)
-    parser.add_argument("--setting", action="append", default=[], help="name=value for serve")
-    args = parser.parse_args(argv)
-    settings = dict(item.split("=", 1) for item in args.setting)
-    missing = need("nginx", "wrk")
-    if missing:
-        print(f"needs {missing} (./run test installs the Debian packages)")
+    args = http_bench_args("bench decide_http", argv, connections=64)
+    if args is None:
         return 2
+    settings = args.settings
     work = Workdir()
     try:
         home, token, ids = demo_home(work, args.employees)

@@ -9,17 +9,15 @@ AppWarden's /v1/gateway/nginx. Budget (issue 4): at least 0.9x the throughput.
 
 from __future__ import annotations
 
-import argparse
-
 from tests.support.servers import free_port, wait_port
 
 from appwarden.adapters.gateways.snippets import SnippetParams, nginx_check_location
 from bench.gateway_rig import (
     Workdir,
     demo_home,
+    http_bench_args,
     interleaved,
     lua_paths,
-    need,
     nginx,
     serve,
     wrk,
@@ -41,17 +39,10 @@ def _front(port: int, auth_port: int, token: str, backend: int, name: str) -> st
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="bench nginx_auth")
-    parser.add_argument("--employees", type=int, default=3000)
-    parser.add_argument("--seconds", type=int, default=8)
-    parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--setting", action="append", default=[], help="name=value for serve")
-    args = parser.parse_args(argv)
-    settings = dict(item.split("=", 1) for item in args.setting)
-    missing = need("nginx", "wrk")
-    if missing:
-        print(f"needs {missing} (./run test installs the Debian packages)")
+    args = http_bench_args("bench nginx_auth", argv, connections=32)
+    if args is None:
         return 2
+    settings = args.settings
     work = Workdir()
     try:
         home, token, ids = demo_home(work, args.employees)

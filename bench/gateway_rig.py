@@ -6,6 +6,7 @@ other load on a shared 2-core machine moves absolute numbers from run to run.
 
 from __future__ import annotations
 
+import argparse
 import os
 import re
 import shutil
@@ -40,6 +41,23 @@ class WrkResult:
 
 def need(*commands: str) -> str | None:
     return next((c for c in commands if shutil.which(c) is None), None)
+
+
+def http_bench_args(prog: str, argv: list[str], connections: int) -> argparse.Namespace | None:
+    """The options both HTTP gateway benchmarks take; None (after saying so) when nginx or wrk
+    is missing. `args.settings` holds the `--setting name=value` pairs for `serve`."""
+    parser = argparse.ArgumentParser(prog=prog)
+    parser.add_argument("--employees", type=int, default=3000)
+    parser.add_argument("--seconds", type=int, default=8)
+    parser.add_argument("--connections", type=int, default=connections)
+    parser.add_argument("--setting", action="append", default=[], help="name=value for serve")
+    args = parser.parse_args(argv)
+    args.settings = dict(item.split("=", 1) for item in args.setting)
+    missing = need("nginx", "wrk")
+    if missing:
+        print(f"needs {missing} (./run test installs the Debian packages)")
+        return None
+    return args
 
 
 class Workdir:

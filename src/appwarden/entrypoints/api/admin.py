@@ -46,14 +46,21 @@ def route(doc: RouteDoc) -> Callable[[Handler], Handler]:
     return register
 
 
-async def read_body(request: Request) -> bytes:
-    size = int(request.headers.get("content-length") or 0)
-    if size > MAX_BODY:
-        raise InvalidInput(Problem("request body larger than 1 MB", "body", "send less"))
-    body = await request.body()
-    if len(body) > MAX_BODY:
-        raise InvalidInput(Problem("request body larger than 1 MB", "body", "send less"))
-    return body
+async def read_body(request: Request, limit: int = MAX_BODY, fix: str = "send less") -> bytes:
+    """The request body, refused (naming `body` and `fix`) as soon as it passes `limit` bytes:
+    by its declared length before reading, else while it streams in."""
+    too_big = Problem(f"request body larger than {limit / 1e6:g} MB", "body", fix)
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise InvalidInput(too_big)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise InvalidInput(too_big)
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 async def read_json(request: Request) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from starlette.routing import Route
 from appwarden.adapters.mail.returns import MAX_MESSAGE_BYTES
 from appwarden.bootstrap import App
 from appwarden.core.errors import InvalidInput, NotFound, Problem
-from appwarden.entrypoints.api.admin import read_json, route
+from appwarden.entrypoints.api.admin import read_body, read_json, route
 from appwarden.entrypoints.api.auth import Principal
 from appwarden.entrypoints.api.errors import error_body
 from appwarden.entrypoints.api.openapi import RouteDoc
@@ -189,15 +189,7 @@ async def post_signal(app: App, request: Request, who: Principal) -> Any:
     )
 )
 async def post_return(app: App, request: Request, who: Principal) -> Any:
-    too_big = Problem(f"is larger than {MAX_MESSAGE_BYTES} bytes", "body")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():  # bounded while reading, not after
-        size += len(chunk)
-        if size > MAX_MESSAGE_BYTES:
-            raise InvalidInput(too_big)
-        chunks.append(chunk)
-    raw = b"".join(chunks)
+    raw = await read_body(request, MAX_MESSAGE_BYTES, "send one message at a time")
     if not raw:
         raise InvalidInput(Problem("is empty", "body", "send the returned message itself"))
     kind, found = take_return(app, raw, who.name, _now(app))

@@ -17,7 +17,7 @@ from appwarden.bootstrap import App
 from appwarden.core.errors import Forbidden, InvalidInput, Problem
 from appwarden.core.inventory import Ownership
 from appwarden.core.timeutil import TimeFormatError, iso, parse_duration
-from appwarden.entrypoints.api.admin import read_json, route
+from appwarden.entrypoints.api.admin import read_body, read_json, route
 from appwarden.entrypoints.api.auth import RESOLVERS, Principal
 from appwarden.entrypoints.api.openapi import RouteDoc
 from appwarden.entrypoints.views import decision_dict
@@ -50,22 +50,9 @@ RESOLVERS.insert(0, device_principal)  # before API tokens: device secrets are n
 
 
 async def _body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    too_big = Problem(
-        f"request body larger than {limit} bytes",
-        "body",
-        "send fewer apps per check-in (a delta), or raise checkin_max_bytes",
+    return await read_body(
+        request, limit, "send fewer apps per check-in (a delta), or raise checkin_max_bytes"
     )
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise InvalidInput(too_big)
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise InvalidInput(too_big)
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _decision(app: App, device: str) -> dict[str, Any]:
