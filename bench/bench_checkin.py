@@ -23,6 +23,7 @@ merge window is 7 days) and the agent's check-ins alone decide each device's app
 from __future__ import annotations
 
 import argparse
+import gc
 import pickle
 import random
 import socket
@@ -328,6 +329,10 @@ def main(argv: list[str]) -> int:
             sqlite_apply(app.settings.database, round_.diffs, undo=True)
             path = CACHE / "checkin-requests.pickle"
             path.write_bytes(pickle.dumps(round_.requests))
+            # the round's requests and diffs live in this process, which is also the server's:
+            # settle them now, or the server's first collection of the round walks them
+            gc.collect()
+            gc.freeze()
             stats_before = (app.checkins.writer.stats.batches, app.checkins.writer.stats.jobs)
             cpu_before = time.process_time()  # the server's threads: this one only waits
             done = subprocess.run(
