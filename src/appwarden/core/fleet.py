@@ -169,6 +169,8 @@ class FleetIndex:
         if shared is not employee.groups:
             employee = replace(employee, groups=shared)
         email = employee.email.lower()
+        if email == employee.email:
+            email = employee.email  # str.lower() copies: keep one object per address
         slot = self.employee_slot.get(email)
         if slot is None:
             slot = len(self.employees)
@@ -232,7 +234,7 @@ class FleetIndex:
         self.owner.append(_NO_OWNER)
         self.identities.append(())
         self.names.append("")
-        self.device_apps.append(array("I"))
+        self.device_apps.append(array("H"))
         return slot
 
     def upsert_device(self, row: DeviceRow, app_slots: Iterable[int] | None = None) -> AppDiff:
@@ -259,7 +261,7 @@ class FleetIndex:
         return self.set_apps(slot, app_slots)
 
     def set_apps(self, slot: int, app_slots: Iterable[int]) -> AppDiff:
-        new = array("I", sorted(set(app_slots)))
+        new = app_set(app_slots)
         old = self.device_apps[slot]
         if old == new:
             return AppDiff((), ())
@@ -407,6 +409,14 @@ def row_of(device: Device) -> DeviceRow:
         name=device.name,
         last_seen=device.last_seen,
     )
+
+
+def app_set(app_slots: Iterable[int]) -> array[int]:
+    """A device's app slots, sorted and unique, two bytes each while slots fit (fleets know a
+    few thousand distinct apps: 160 bytes instead of 320 for 80 apps, 160 MB at 1,000,000
+    devices), four bytes once a slot passes 65,535. Arrays compare by value across widths."""
+    ordered = sorted(set(app_slots))
+    return array("H" if not ordered or ordered[-1] < 65536 else "I", ordered)
 
 
 def update_device(

@@ -19,6 +19,7 @@ from appwarden.core.fleet import (
     _VISIBILITIES,
     DeviceRow,
     FleetIndex,
+    app_set,
 )
 from appwarden.core.timeutil import to_epoch
 
@@ -53,7 +54,7 @@ class FleetBulkLoader:
         fleet.names[slot] = row.name
         owner = fleet.owner_slot(row.owner)
         fleet.owner[slot] = owner if owner is not None else _NO_OWNER
-        apps = array("I", sorted(set(app_slots)))
+        apps = app_set(app_slots)
         fleet.device_apps[slot] = apps
         members = self._apps
         if len(members) < fleet.app_count:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import sys
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -348,13 +349,15 @@ class SqliteInventory:
 
 
 def _employee(row: Any) -> Employee:
+    # locale, zone, department and country repeat across a directory: one string object each
+    # instead of one per row (about 140 MB for 700,000 employees in the fleet index)
     return Employee(
         email=row[0],
         name=row[1],
-        locale=row[2],
-        timezone=row[3],
-        department=row[4],
-        country=row[5],
+        locale=sys.intern(row[2]),
+        timezone=sys.intern(row[3]),
+        department=sys.intern(row[4]),
+        country=sys.intern(row[5]),
         groups=frozenset(from_js(row[6]) or ()),
         manager=row[7],
     )
